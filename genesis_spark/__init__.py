@@ -1,0 +1,28 @@
+"""genesis_spark: CTGAN augmentation of rare classes, on pandas and on Spark.
+
+Example::
+
+    from genesis_spark import SyntheticGenerator, QualityEvaluator, augment_imbalanced
+"""
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+__all__ = ["SyntheticGenerator", "QualityEvaluator", "augment_imbalanced", "__version__"]
+
+
+def __getattr__(name: str):
+    # Lazy imports keep `import genesis_spark` light (no torch/sklearn until needed).
+    if name == "SyntheticGenerator":
+        from genesis_spark.synth.generator import SyntheticGenerator
+
+        return SyntheticGenerator
+    if name == "QualityEvaluator":
+        from genesis_spark.quality.evaluator import QualityEvaluator
+
+        return QualityEvaluator
+    if name == "augment_imbalanced":
+        from genesis_spark.augment import augment_imbalanced
+
+        return augment_imbalanced
+    raise AttributeError(f"module 'genesis_spark' has no attribute {name!r}")
