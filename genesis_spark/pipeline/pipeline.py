@@ -1,0 +1,275 @@
+"""``Pipeline``: run steps in order, then commit every staged write (files, Delta versions) at once.
+
+Run ids: an integer per run, the idempotency key of the Delta commits (app id
+``genesis_spark:<pipeline name>``). Given as ``Pipeline(..., run_id=N)``, ``Pipeline.run(run_id=N)``
+or ``genesis pipeline run --run-id N``; by default the next free number: one more than the
+highest run this pipeline has committed to any of its Delta tables (1 for a first run).
+Re-running a run id already committed to a table writes nothing more to that table.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+from genesis_spark.delta.metadata import CommitInfo, config_hash
+from genesis_spark.delta.tables import latest_txn_version
+from genesis_spark.pipeline.context import QualityGateError, RunContext
+from genesis_spark.pipeline.engine import ENGINES, Engine, get_engine
+from genesis_spark.pipeline.steps import Step
+
+logger = logging.getLogger(__name__)
+
+#: Lakehouse table names (override any with ``tables={"runs": "run_log"}`` / YAML ``tables:``).
+DEFAULT_TABLES = {"augmented_train": "augmented_train", "test": "test", "synthetic": "synthetic", "runs": "runs"}
+SINKS = ("auto", "native", "embedded")
+_DATA_OUTPUTS = ("csv_path", "delta_path", "versioned_path")
+
+
+@dataclass(frozen=True)
+class PipelineResult:
+    """What a run did.
+
+    ``success``; ``outputs`` (``output_path`` = the last data file or table written, plus
+    ``csv_path``, ``generator_path``, ``report_path``, ``tables`` ...); ``metrics``
+    (``quality_score``, ``privacy_score``, row counts ...); ``error`` (one line, None on
+    success); ``run_id``; ``timings`` (seconds per step, ``"<i>.<step>"``, plus ``commit``);
+    ``versions`` (Delta version written per table path).
+    """
+
+    success: bool
+    outputs: dict[str, Any]
+    metrics: dict[str, Any]
+    error: str | None = None
+    run_id: int | None = None
+    timings: dict[str, float] = field(default_factory=dict)
+    versions: dict[str, int] = field(default_factory=dict)
+
+
+class Pipeline:
+    """A reproducible sequence of steps over one engine, with versioned, all-or-nothing outputs.
+
+    ``engine`` is ``"pandas"`` (default), ``"spark"`` or an ``Engine`` object;
+    ``engine_options`` go to it (Spark: ``master``, ``conf``). ``lakehouse`` (a folder) makes
+    each successful run also write the Delta tables ``augmented_train``, ``test`` (when a split
+    ran), ``synthetic`` and ``runs`` under it (names from ``tables``); ``sink`` picks the Spark
+    Delta sink (auto | native | embedded). ``seed`` is the default seed of seeded steps.
+
+    Every writing step stages its output; after the last step succeeded the Delta tables are
+    committed (one version each, carrying the run's metadata), then the files are renamed into
+    place. A failed step or quality gate writes nothing.
+
+    Example::
+
+        from genesis_spark.pipeline import Pipeline, steps
+        result = Pipeline([
+            steps.load_csv("transactions.csv"),
+            steps.augment_imbalanced(target_column="is_fraud", ratio=0.3, config={"epochs": 50}),
+            steps.evaluate(target_column="is_fraud", min_score=0.7),
+            steps.save_versioned("./data_versions", "nightly", tag="latest"),
+        ], name="fraud").run()
+        result.success, result.metrics["quality_score"], result.outputs["output_path"]
+    """
+
+    def __init__(self, steps: Sequence[Step], name: str = "pipeline", description: str = "", *,
+                 engine: str | Engine = "pandas", engine_options: Mapping[str, Any] | None = None,
+                 lakehouse: str | Path | None = None, sink: str = "auto", seed: int | None = None,
+                 run_id: int | None = None, tables: Mapping[str, str] | None = None) -> None:
+        bad = [s for s in steps if not isinstance(s, Step)]
+        if bad:
+            raise TypeError(f"Pipeline steps must be step objects from genesis_spark.pipeline.steps, got {bad[0]!r}.")
+        if isinstance(engine, str) and engine not in ENGINES:
+            raise ValueError(f"Unknown engine {engine!r}; use one of: {', '.join(ENGINES)}.")
+        if sink not in SINKS:
+            raise ValueError(f"Unknown sink {sink!r}; use one of: {', '.join(SINKS)}.")
+        unknown = set(tables or {}) - set(DEFAULT_TABLES)
+        if unknown:
+            raise ValueError(f"Unknown lakehouse table key(s) {sorted(unknown)}; use {', '.join(DEFAULT_TABLES)}.")
+        _check_run_id(run_id)
+        self.steps = list(steps)
+        self.name = name
+        self.description = description
+        self.engine = engine
+        self.engine_options = dict(engine_options or {})
+        self.lakehouse = None if lakehouse is None else str(lakehouse)
+        self.sink = sink
+        self.seed = seed
+        self.run_id = run_id
+        self.tables = {**DEFAULT_TABLES, **dict(tables or {})}
+
+    @classmethod
+    def from_yaml(cls, path: str | Path, overrides: Sequence[str] = ()) -> "Pipeline":
+        """Load and validate a YAML pipeline (see ``genesis_spark.pipeline.yaml_config``)."""
+        from genesis_spark.pipeline.yaml_config import load_pipeline
+
+        return load_pipeline(path, overrides)
+
+    @property
+    def app_id(self) -> str:
+        """The Delta app id of this pipeline's commits: ``genesis_spark:<name>``."""
+        return f"genesis_spark:{self.name}"
+
+    def table_path(self, key: str) -> str:
+        """Path of lakehouse table ``key`` (``augmented_train``, ``test``, ``synthetic``, ``runs``)."""
+        if self.lakehouse is None:
+            raise ValueError("This pipeline has no lakehouse folder.")
+        return str(Path(self.lakehouse) / self.tables[key])
+
+    def delta_tables(self) -> list[str]:
+        """Every Delta table a run may write."""
+        paths = [p for step in self.steps for p in step.delta_tables()]
+        if self.lakehouse is not None:
+            paths += [self.table_path(k) for k in DEFAULT_TABLES]
+        return list(dict.fromkeys(paths))
+
+    def next_run_id(self) -> int:
+        """One more than the highest run id committed by this pipeline to any of its tables (1 if none)."""
+        done = [v for v in (latest_txn_version(p, self.app_id) for p in self.delta_tables()) if v is not None]
+        return max(done) + 1 if done else 1
+
+    def to_config(self) -> dict[str, Any]:
+        """The pipeline as its YAML form (what the config hash is computed from)."""
+        return {"name": self.name, "description": self.description,
+                "engine": self.engine if isinstance(self.engine, str) else getattr(self.engine, "name", "custom"),
+                "lakehouse": self.lakehouse, "sink": self.sink, "seed": self.seed, "tables": self.tables,
+                "steps": [step.to_config() for step in self.steps]}
+
+    def _engine(self) -> Engine:
+        if not isinstance(self.engine, str):
+            return self.engine
+        options = dict(self.engine_options)
+        if self.engine == "spark":
+            options.setdefault("sink", self.sink)
+        return get_engine(self.engine, **options)
+
+    def run(self, run_id: int | None = None) -> PipelineResult:
+        """Run every step, then commit the staged writes; never raises for a step's failure.
+
+        Returns ``PipelineResult``; on failure ``error`` is one line such as
+        ``"evaluate: quality_score 0.812 < min_score 0.85"`` or ``"step 1 load_csv: ..."``.
+        """
+        _check_run_id(run_id)
+        timings: dict[str, float] = {}
+        ctx: RunContext | None = None
+        try:
+            engine = self._engine()
+            run_id = run_id if run_id is not None else self.run_id if self.run_id is not None else self.next_run_id()
+            ctx = RunContext(engine=engine, run_id=run_id, app_id=self.app_id, pipeline_name=self.name,
+                             seed=self.seed)
+        except Exception as exc:  # engine start-up, unreadable tables
+            logger.debug("pipeline set-up failed", exc_info=True)
+            return PipelineResult(False, {}, {}, f"setup: {_one_line(exc)}", run_id)
+        logger.info("pipeline %r run %d: %d steps on %s", self.name, run_id, len(self.steps), engine.name)
+        for index, step in enumerate(self.steps, start=1):
+            started = time.perf_counter()
+            try:
+                logger.info("step %d/%d: %s", index, len(self.steps), step.name)
+                step.run(ctx)
+            except QualityGateError as exc:
+                return self._fail(ctx, timings, str(exc))
+            except Exception as exc:
+                logger.debug("step %d %s failed", index, step.name, exc_info=True)
+                return self._fail(ctx, timings, f"step {index} {step.name}: {_one_line(exc)}")
+            finally:
+                timings[f"{index}.{step.name}"] = round(time.perf_counter() - started, 4)
+        started = time.perf_counter()
+        try:
+            versions = self._commit(ctx, timings)
+        except Exception as exc:
+            logger.debug("commit failed", exc_info=True)
+            return self._fail(ctx, timings, f"commit: {_one_line(exc)}")
+        timings["commit"] = round(time.perf_counter() - started, 4)
+        outputs = {k: v for k, v in ctx.outputs.items()}
+        for key, path in ctx.staged_outputs:
+            outputs[key] = path
+            if key in _DATA_OUTPUTS:
+                outputs["output_path"] = path
+        if versions:
+            outputs["tables"] = dict(versions)
+        logger.info("pipeline %r run %d succeeded", self.name, run_id)
+        return PipelineResult(True, outputs, dict(ctx.metrics), None, run_id, timings, versions)
+
+    # ------------------------------------------------------------------ internals
+
+    def _fail(self, ctx: RunContext, timings: dict[str, float], error: str) -> PipelineResult:
+        logger.info("pipeline %r run %d failed, nothing written: %s", self.name, ctx.run_id, error)
+        for staged in ctx.staged_files:
+            staged.abort()
+        if ctx.sink is not None and ctx.staged_tables:
+            try:
+                ctx.sink.abort([t.write for t in ctx.staged_tables])
+            except Exception:  # cleanup must not hide the failure
+                logger.warning("could not clean up staged Delta writes", exc_info=True)
+        return PipelineResult(False, dict(ctx.outputs), dict(ctx.metrics), error, ctx.run_id, timings)
+
+    def _commit_info(self, ctx: RunContext) -> CommitInfo:
+        generator = ctx.generator
+        source = ctx.source
+        return CommitInfo(
+            app_id=self.app_id, run_id=ctx.run_id, message=f"{self.name} run {ctx.run_id}", pipeline=self.name,
+            config_hash=config_hash(self.to_config()),
+            generator_sha256=str(getattr(generator, "sha256", "") or "") if generator is not None else "",
+            source_path=source.source if source else "", source_version=source.version if source else None,
+            metrics={k: v for k, v in ctx.metrics.items() if isinstance(v, (int, float, bool, str))},
+        )
+
+    def _stage_lakehouse(self, ctx: RunContext) -> None:
+        if self.lakehouse is None or ctx.frame is None:
+            return
+        message = f"{self.name} run {ctx.run_id}"
+        ctx.stage_table(self.table_path("augmented_train"), ctx.frame, "append", message, (), "augmented_train_table")
+        if ctx.test is not None:
+            ctx.stage_table(self.table_path("test"), ctx.test, "append", message, (), "test_table")
+        if ctx.augment_result is not None and ctx.engine.count(ctx.augment_result.synthetic) > 0:
+            synthetic = ctx.engine.with_columns(ctx.augment_result.synthetic, {"run_id": ctx.run_id})
+            ctx.stage_table(self.table_path("synthetic"), synthetic, "append", message, (), "synthetic_table")
+
+    def _commit(self, ctx: RunContext, timings: dict[str, float]) -> dict[str, int]:
+        self._stage_lakehouse(ctx)
+        info = self._commit_info(ctx)
+        versions: dict[str, int] = {}
+        for staged in ctx.staged_tables:
+            one = dataclasses.replace(info, message=staged.message, tags=staged.tags)
+            versions.update(ctx.sink.commit_all([staged.write], one))
+        if self.lakehouse is not None:
+            record = self._run_record(ctx, info, versions, timings)
+            runs_path = self.table_path("runs")
+            if ctx.sink is None:
+                ctx.sink = ctx.engine.delta_sink()
+            write = ctx.sink.stage(runs_path, ctx.engine.from_records([record]), "append")
+            versions.update(ctx.sink.commit_all([write], info))
+            ctx.staged_outputs.append(("runs_table", runs_path))
+        for staged in ctx.staged_files:
+            staged.commit()
+        return versions
+
+    def _run_record(self, ctx: RunContext, info: CommitInfo, versions: dict[str, int],
+                    timings: dict[str, float]) -> dict[str, Any]:
+        return {
+            "run_id": ctx.run_id, "pipeline": self.name, "app_id": self.app_id,
+            "engine": ctx.engine.name,
+            "config": json.dumps(self.to_config(), sort_keys=True, default=str),
+            "config_hash": info.config_hash,
+            "metrics": json.dumps(info.as_dict()["metrics"], sort_keys=True, default=str),
+            "generator_sha256": info.generator_sha256,
+            "source_path": info.source_path,
+            "source_version": -1 if info.source_version is None else int(info.source_version),
+            "versions": json.dumps(versions, sort_keys=True),
+            "timings": json.dumps(timings, sort_keys=True),
+            "timestamp": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        }
+
+
+def _check_run_id(run_id: Any) -> None:
+    if run_id is not None and (not isinstance(run_id, int) or isinstance(run_id, bool) or run_id < 0):
+        raise ValueError(f"run_id must be a non-negative integer, got {run_id!r}.")
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text if isinstance(exc, (ValueError, FileNotFoundError)) else f"{type(exc).__name__}: {text}"
