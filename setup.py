@@ -13,8 +13,6 @@ setup(
     long_description_content_type="text/markdown",
     python_requires=">=3.10",
     packages=find_packages(include=["genesis_spark", "genesis_spark.*"]),
-    include_package_data=True,
-    package_data={"genesis_spark": ["conf/*.yaml"]},
     install_requires=[
         "numpy>=1.26",
         "pandas>=2.2,<3",

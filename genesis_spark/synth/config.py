@@ -1,0 +1,101 @@
+"""Validated CTGAN configuration: defaults, accepted keys and their types."""
+from __future__ import annotations
+
+from numbers import Real
+from typing import Any
+
+DEFAULT_CONFIG: dict[str, Any] = {
+    "epochs": 300,
+    "batch_size": 500,
+    "embedding_dim": 128,
+    "generator_dim": (256, 256),
+    "discriminator_dim": (256, 256),
+    "pac": 10,
+    "discriminator_steps": 1,
+    "generator_lr": 2e-4,
+    "discriminator_lr": 2e-4,
+    "generator_decay": 1e-6,
+    "discriminator_decay": 1e-6,
+    "log_frequency": True,
+    "device": "auto",
+    "seed": 0,
+    "verbose": False,
+    "clip": True,
+    "max_training_rows": None,
+    "sample_bf16": False,
+}
+ALIASES = {"lr": ("generator_lr", "discriminator_lr"), "weight_decay": ("generator_decay", "discriminator_decay")}
+_POSITIVE_INT = {"epochs", "batch_size", "embedding_dim", "pac", "discriminator_steps"}
+_NON_NEGATIVE_FLOAT = {"generator_lr", "discriminator_lr", "generator_decay", "discriminator_decay"}
+_BOOL = {"log_frequency", "verbose", "clip", "sample_bf16"}
+_DIMS = {"generator_dim", "discriminator_dim"}
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _check(key: str, value: Any) -> Any:
+    if key in _POSITIVE_INT:
+        if not _is_int(value) or value < 1:
+            raise TypeError(f"config[{key!r}] must be a positive int, got {value!r}.")
+        return int(value)
+    if key in _NON_NEGATIVE_FLOAT:
+        if isinstance(value, bool) or not isinstance(value, Real) or value < 0:
+            raise TypeError(f"config[{key!r}] must be a non-negative number, got {value!r}.")
+        return float(value)
+    if key in _BOOL:
+        if not isinstance(value, bool):
+            raise TypeError(f"config[{key!r}] must be True or False, got {value!r}.")
+        return value
+    if key in _DIMS:
+        if isinstance(value, (str, bytes)) or not hasattr(value, "__iter__") or not all(
+                _is_int(v) and v > 0 for v in value) or len(tuple(value)) == 0:
+            raise TypeError(f"config[{key!r}] must be a non-empty sequence of positive ints, got {value!r}.")
+        return tuple(int(v) for v in value)
+    if key == "device":
+        if not isinstance(value, str) or not (value in ("auto", "cpu", "cuda", "mps") or value.startswith("cuda:")):
+            raise TypeError(f"config['device'] must be 'auto', 'cpu', 'cuda', 'cuda:N' or 'mps', got {value!r}.")
+        return value
+    if key == "seed":
+        if not _is_int(value) or value < 0:
+            raise TypeError(f"config['seed'] must be a non-negative int, got {value!r}.")
+        return int(value)
+    if key == "max_training_rows":
+        if value is not None and (not _is_int(value) or value < 1):
+            raise TypeError(f"config['max_training_rows'] must be None or a positive int, got {value!r}.")
+        return value
+    raise AssertionError(key)
+
+
+def resolve_config(config: dict[str, Any] | None) -> dict[str, Any]:
+    """Defaults overlaid with ``config``; unknown keys and wrong types raise with the accepted keys/types.
+
+    ``lr`` and ``weight_decay`` are shorthands that set both networks' values.
+    """
+    if config is None:
+        config = {}
+    if not isinstance(config, dict):
+        raise TypeError(f"config must be a dict, got {type(config).__name__}.")
+    out = dict(DEFAULT_CONFIG)
+    for key, value in config.items():
+        if key in ALIASES:
+            for target in ALIASES[key]:
+                if target not in config:
+                    out[target] = _check(target, value)
+            continue
+        if key not in DEFAULT_CONFIG:
+            accepted = ", ".join(sorted([*DEFAULT_CONFIG, *ALIASES]))
+            raise ValueError(f"Unknown config key {key!r}. Accepted keys: {accepted}.")
+        out[key] = _check(key, value)
+    if out["batch_size"] % out["pac"] != 0 or out["batch_size"] % 2 != 0:
+        raise ValueError(
+            f"config['batch_size']={out['batch_size']} must be even and a multiple of pac={out['pac']} "
+            "(PacGAN groups pac rows); e.g. use batch_size=500 with pac=10."
+        )
+    return out
+
+
+def to_json(config: dict[str, Any]) -> dict[str, Any]:
+    """The config as JSON-able values (tuples become lists)."""
+    return {k: list(v) if isinstance(v, tuple) else v for k, v in config.items()}
