@@ -1,0 +1,215 @@
+"""Spark's Delta sinks (``auto | native | embedded``), implementing ``genesis_spark.delta.DeltaSink``.
+
+* ``embedded`` (the local default, no Delta jars): ``stage`` has Spark write the frame's
+  parquet files into a staging folder of the table (invisible to Delta readers: no
+  version references them); ``commit_all`` reads their footers on the driver and
+  commits each table's files as ONE Delta version with delta-rs, carrying the run's
+  metadata and app transaction (``genesis_spark.delta.commit``).
+* ``native`` (Databricks, clusters with the Delta jars): ``stage`` only records the frame;
+  ``commit_all`` writes it with ``format("delta")``, ``userMetadata``, ``txnAppId`` and
+  ``txnVersion`` (Delta skips a run it already holds), ``saveAsTable`` for catalog names.
+* ``auto``: native when the session has Spark's Delta data source, embedded otherwise
+  (probed once per session).
+
+Tables are committed one after the other (Delta has no multi-table transaction): a crash
+before a table's commit leaves it at its previous version, and re-running the same run id
+commits only the tables still missing it.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Sequence
+
+from genesis_spark.delta.commit import (commit_files, describe_files, list_staged_files, new_stage_dir,
+                                        remove_stage_dir)
+from genesis_spark.delta.metadata import CommitInfo
+from genesis_spark.delta.sink import StagedWrite, check_mode
+
+logger = logging.getLogger(__name__)
+
+SINK_MODES = ("auto", "native", "embedded")
+_CATALOG_NAME = re.compile(r"^[A-Za-z_`][\w`-]*(\.[A-Za-z_`][\w`-]*){1,2}$")
+
+
+def is_catalog_name(target: str | Path) -> bool:
+    """True for ``schema.table`` / ``catalog.schema.table`` names (no path separator, at least one dot).
+
+    A plain word such as ``augmented_train`` is a relative folder; write ``default.augmented_train``
+    to mean the catalog table.
+    """
+    text = str(target)
+    return "/" not in text and "\\" not in text and ":" not in text and bool(_CATALOG_NAME.match(text)) \
+        and not Path(text).exists()
+
+
+def _as_spark_frame(spark, frame):
+    from genesis_spark.spark.session import is_spark_dataframe
+
+    if is_spark_dataframe(frame):
+        return frame
+    if spark is None:
+        raise TypeError(f"The Spark Delta sink needs a Spark DataFrame (got {type(frame).__name__}); "
+                        "or create the sink with a SparkSession to convert pandas/Arrow frames.")
+    return spark.createDataFrame(frame)
+
+
+@dataclass(frozen=True)
+class StagedFiles:
+    """The embedded sink's payload: the staging folder Spark wrote, its data files, and the frame's schema JSON."""
+
+    stage_dir: str
+    files: tuple[str, ...]
+    schema_json: str
+
+
+class EmbeddedDeltaSink:
+    """Spark writes parquet under the table folder; the driver commits them as one Delta version with delta-rs.
+
+    Example::
+
+        sink = EmbeddedDeltaSink(spark)
+        staged = [sink.stage("lakehouse/augmented_train", train_df), sink.stage("lakehouse/test", test_df)]
+        sink.commit_all(staged, CommitInfo(app_id="genesis_spark:fraud", run_id=7))
+        # {'.../augmented_train': 0, '.../test': 0}
+    """
+
+    name = "embedded"
+
+    def __init__(self, spark=None) -> None:
+        self.spark = spark
+
+    def stage(self, table_path: str | Path, frame: Any, mode: str = "append") -> StagedWrite:
+        """Write ``frame``'s parquet files into a fresh staging folder of ``table_path``; no Delta version yet."""
+        mode = check_mode(mode)
+        if is_catalog_name(table_path):
+            raise ValueError(f"The embedded Delta sink writes table folders, not catalog tables ({table_path!r}). "
+                             "Give a path, or run with the Delta jars and sink: native.")
+        frame = _as_spark_frame(self.spark, frame)
+        root = _abs(table_path)
+        stage_dir = new_stage_dir(root)
+        (frame.write.mode("errorifexists")
+         .option("compression", "snappy")
+         .parquet(f"{root}/{stage_dir}"))
+        files = list_staged_files(root, stage_dir)
+        payload = StagedFiles(stage_dir=stage_dir, files=tuple(files), schema_json=frame.schema.json())
+        logger.info("staged %d parquet files for %s in %s (not visible to Delta readers until commit)",
+                    len(files), root, stage_dir)
+        return StagedWrite(table_path=root, mode=mode, payload=payload, name=Path(root).name)
+
+    def commit_all(self, staged: Sequence[StagedWrite], info: CommitInfo) -> dict[str, int]:
+        """Commit each staged table as one new Delta version (skipped where the run is already committed)."""
+        from deltalake import Schema
+
+        versions: dict[str, int] = {}
+        for write in staged:
+            payload: StagedFiles = write.payload
+            files = describe_files(write.table_path, payload.files)
+            schema = Schema.from_json(_nullable(payload.schema_json))
+            versions[write.table_path] = commit_files(write.table_path, files, write.mode, info, schema)
+        return versions
+
+    def abort(self, staged: Sequence[StagedWrite]) -> None:
+        """Remove the staging folders of writes that no Delta version references (committed ones are kept)."""
+        for write in staged:
+            payload = write.payload
+            if isinstance(payload, StagedFiles):
+                remove_stage_dir(write.table_path, payload.stage_dir)
+
+
+class NativeDeltaSink:
+    """Spark's own Delta writer (needs the Delta jars): ``userMetadata`` + ``txnAppId``/``txnVersion``.
+
+    Example::
+
+        sink = NativeDeltaSink(spark)
+        sink.commit_all([sink.stage("main.fraud.augmented_train", df, "overwrite")], info)
+    """
+
+    name = "native"
+
+    def __init__(self, spark=None) -> None:
+        self.spark = spark
+
+    def stage(self, table_path: str | Path, frame: Any, mode: str = "append") -> StagedWrite:
+        """Record the write; Spark's Delta writer commits as it writes, so nothing runs before ``commit_all``."""
+        mode = check_mode(mode)
+        frame = _as_spark_frame(self.spark, frame)
+        target = str(table_path) if is_catalog_name(table_path) else _abs(table_path)
+        return StagedWrite(table_path=target, mode=mode, payload=frame, name=target.rsplit("/", 1)[-1])
+
+    def commit_all(self, staged: Sequence[StagedWrite], info: CommitInfo) -> dict[str, int]:
+        """Write each staged frame as one Delta version; Delta itself skips a (txnAppId, txnVersion) it holds."""
+        versions: dict[str, int] = {}
+        for write in staged:
+            frame = write.payload
+            writer = (frame.write.format("delta").mode(write.mode)
+                      .option("userMetadata", info.user_metadata())
+                      .option("txnAppId", info.app_id)
+                      .option("txnVersion", str(info.run_id)))
+            if write.mode == "overwrite":
+                writer = writer.option("overwriteSchema", "true")
+            if is_catalog_name(write.table_path):
+                writer.saveAsTable(write.table_path)
+            else:
+                writer.save(write.table_path)
+            versions[write.table_path] = _native_run_version(frame.sparkSession, write.table_path, info)
+        return versions
+
+    def abort(self, staged: Sequence[StagedWrite]) -> None:
+        """Nothing was written before ``commit_all``: nothing to undo."""
+
+
+def _native_run_version(spark, target: str, info: CommitInfo) -> int:
+    """The version of ``target`` holding this run: from delta-rs for paths, else from DESCRIBE HISTORY."""
+    if not is_catalog_name(target):
+        from genesis_spark.delta.sink import run_version
+        from genesis_spark.delta.tables import table_version
+
+        try:
+            found = run_version(target, info.app_id, info.run_id)
+            return found if found is not None else int(table_version(target))
+        except Exception:  # noqa: BLE001 - a remote path delta-rs cannot open: ask Spark
+            pass
+    ref = target if is_catalog_name(target) else f"delta.`{target}`"
+    rows = spark.sql(f"DESCRIBE HISTORY {ref}").select("version", "userMetadata").limit(1000).collect()
+    for row in sorted(rows, key=lambda r: -int(r["version"])):
+        try:
+            meta = json.loads(row["userMetadata"] or "{}")
+        except ValueError:
+            continue
+        if meta.get("app_id") == info.app_id and meta.get("run_id") == info.run_id:
+            return int(row["version"])
+    return max(int(r["version"]) for r in rows)
+
+
+def _abs(path: str | Path) -> str:
+    text = str(path)
+    return text if "://" in text else str(Path(text.removeprefix("file:")).resolve())
+
+
+def _nullable(schema_json: str) -> str:
+    schema = json.loads(schema_json)
+    for fld in schema["fields"]:
+        fld["nullable"] = True
+    return json.dumps(schema)
+
+
+def spark_delta_sink(spark, mode: str = "auto"):
+    """The Delta sink for ``mode``: ``embedded``, ``native``, or ``auto`` (native when the session has the jars).
+
+    Example::
+
+        sink = spark_delta_sink(spark)          # EmbeddedDeltaSink on the local default
+    """
+    if mode not in SINK_MODES:
+        raise ValueError(f"Delta sink mode must be one of {', '.join(SINK_MODES)}, got {mode!r}.")
+    if mode == "auto":
+        from genesis_spark.spark.io import delta_jars_available
+
+        mode = "native" if delta_jars_available(spark) else "embedded"
+        logger.info("Delta sink: %s (auto)", mode)
+    return NativeDeltaSink(spark) if mode == "native" else EmbeddedDeltaSink(spark)
