@@ -143,31 +143,6 @@ def test_embedded_sink_refuses_catalog_names(spark):
         EmbeddedDeltaSink(spark).stage("main.fraud.augmented_train", _frame(spark, 0, 1))
 
 
-def test_native_sink_against_pysail_spark_connect(tmp_path):
-    """The native branch needs a Delta-capable Spark: pysail's in-process Spark Connect server, when it can run."""
-    pytest.importorskip("pysail.spark", reason="pysail is not installed")
-    for module in ("grpc", "google.protobuf", "zstandard"):
-        pytest.importorskip(module, reason=f"pyspark's Spark Connect client needs {module!r}, which is not "
-                                           "installed (pip install 'pyspark[connect]'); the native sink is untested")
-    from pyspark.sql import SparkSession
-    from pysail.spark import SparkConnectServer
-
-    server = SparkConnectServer()
-    server.start(background=True)
-    try:
-        host, port = server.listening_address
-        remote = SparkSession.builder.remote(f"sc://{host}:{port}").create()
-        path = str(tmp_path / "native")
-        sink = NativeDeltaSink(remote)
-        frame = remote.createDataFrame([(i, f"n{i}") for i in range(12)], "id long, name string")
-        versions = sink.commit_all([sink.stage(path, frame)], _info(1))
-        assert versions == {path: 0}
-        assert _ids(path) == list(range(12))
-        remote.stop()
-    finally:
-        server.stop()
-
-
 def test_parquet_written_by_spark_is_readable_by_plain_pyarrow(spark, tmp_path):
     path = str(tmp_path / "t")
     sink = EmbeddedDeltaSink(spark)

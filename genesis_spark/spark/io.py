@@ -200,13 +200,47 @@ def _catalog_table_exists(spark, name: str) -> bool:
         return False
 
 
+def catalog_table_location(spark, name: str) -> str | None:
+    """The storage location of catalog table ``name`` from ``DESCRIBE TABLE EXTENDED``, or None.
+
+    A relative location (pysail/Sail reports its warehouse folder relative to the server's working
+    directory) is resolved against this process's working directory, which is right only when the
+    Spark Connect server runs beside the client; callers check the result with delta-rs.
+    """
+    if not _IDENTIFIER.match(name):
+        return None
+    try:
+        rows = spark.sql(f"DESCRIBE TABLE EXTENDED {name}").collect()
+    except Exception:  # noqa: BLE001 - no such table, or an engine without DESCRIBE TABLE EXTENDED
+        return None
+    for row in rows:
+        if str(row[0]).strip() == "Location" and row[1]:
+            text = str(row[1]).strip()
+            if is_remote(text):
+                return text
+            return str(Path(_local(text)).resolve())
+    return None
+
+
 def _table_version(spark, name: str) -> int | None:
     if not delta_jars_available(spark):
         return None
     try:
         rows = spark.sql(f"DESCRIBE HISTORY {name} LIMIT 1").select("version").collect()
         return int(rows[0][0]) if rows else None
-    except Exception:  # noqa: BLE001 - not a Delta table: no version to record
+    except Exception:  # noqa: BLE001 - not a Delta table, or an engine without DESCRIBE HISTORY (pysail)
+        pass
+    if name.startswith("delta.`") and name.endswith("`"):
+        location: str | None = _local(name[len("delta.`"):-1])
+    else:
+        location = catalog_table_location(spark, name)
+    if location is None:
+        return None
+    try:
+        from genesis_spark.delta.tables import table_version
+
+        return table_version(location)
+    except Exception:  # noqa: BLE001 - a location delta-rs cannot open: no version to record
         return None
 
 

@@ -5,9 +5,11 @@
   version references them); ``commit_all`` reads their footers on the driver and
   commits each table's files as ONE Delta version with delta-rs, carrying the run's
   metadata and app transaction (``genesis_spark.delta.commit``).
-* ``native`` (Databricks, clusters with the Delta jars): ``stage`` only records the frame;
-  ``commit_all`` writes it with ``format("delta")``, ``userMetadata``, ``txnAppId`` and
-  ``txnVersion`` (Delta skips a run it already holds), ``saveAsTable`` for catalog names.
+* ``native`` (Databricks, clusters with the Delta jars, Spark Connect engines such as pysail):
+  ``stage`` only records the frame; ``commit_all`` first checks the table's history (app
+  transaction and ``userMetadata``, via delta-rs or ``DESCRIBE HISTORY``) and skips a run it
+  already holds, then writes with ``format("delta")``, ``userMetadata``, ``txnAppId`` and
+  ``txnVersion`` (Delta's own skip, where the engine honours it), ``saveAsTable`` for catalog names.
 * ``auto``: native when the session has Spark's Delta data source, embedded otherwise
   (probed once per session).
 
@@ -142,10 +144,23 @@ class NativeDeltaSink:
         return StagedWrite(table_path=target, mode=mode, payload=frame, name=target.rsplit("/", 1)[-1])
 
     def commit_all(self, staged: Sequence[StagedWrite], info: CommitInfo) -> dict[str, int]:
-        """Write each staged frame as one Delta version; Delta itself skips a (txnAppId, txnVersion) it holds."""
+        """Write each staged frame as one Delta version, skipping tables that already hold the run.
+
+        The sink checks first (app transaction and ``userMetadata`` history, through delta-rs or
+        ``DESCRIBE HISTORY``) and writes nothing where ``(app_id, run_id)`` -- or a later run of
+        the app -- is already committed; Delta's own ``txnAppId``/``txnVersion`` check backs this
+        up on engines that honour it (Databricks, delta-spark; pysail 0.7.2 ignores both options).
+        """
         versions: dict[str, int] = {}
         for write in staged:
             frame = write.payload
+            spark = frame.sparkSession
+            existing = _native_existing_run(spark, write.table_path, info)
+            if existing is not None:
+                logger.info("%s already holds run %d of %s (version %d): nothing written",
+                            write.table_path, info.run_id, info.app_id, existing)
+                versions[write.table_path] = existing
+                continue
             writer = (frame.write.format("delta").mode(write.mode)
                       .option("userMetadata", info.user_metadata())
                       .option("txnAppId", info.app_id)
@@ -156,34 +171,113 @@ class NativeDeltaSink:
                 writer.saveAsTable(write.table_path)
             else:
                 writer.save(write.table_path)
-            versions[write.table_path] = _native_run_version(frame.sparkSession, write.table_path, info)
+            versions[write.table_path] = _native_run_version(spark, write.table_path, info)
         return versions
 
     def abort(self, staged: Sequence[StagedWrite]) -> None:
         """Nothing was written before ``commit_all``: nothing to undo."""
 
 
-def _native_run_version(spark, target: str, info: CommitInfo) -> int:
-    """The version of ``target`` holding this run: from delta-rs for paths, else from DESCRIBE HISTORY."""
-    if not is_catalog_name(target):
-        from genesis_spark.delta.sink import run_version
-        from genesis_spark.delta.tables import table_version
+def _delta_rs_history(location: str, missing_is_empty: bool = True) -> list[tuple[int, dict]] | None:
+    """Commits of the Delta table at ``location`` via delta-rs; ``[]`` when there is none; None if unreadable.
 
+    A local folder without ``_delta_log`` is "no table yet" (``[]``) when ``missing_is_empty``,
+    else unknown (None: a catalog location that is not reachable from this process).
+    """
+    from genesis_spark.delta.tables import history, is_delta_table
+
+    try:
+        if not is_delta_table(location):
+            return [] if missing_is_empty and "://" not in location else None
+        return [(r.version, r.metadata) for r in history(location)]
+    except Exception:  # noqa: BLE001 - remote storage delta-rs cannot reach (no credentials)
+        return None
+
+
+def _spark_history(spark, ref: str) -> list[tuple[int, dict]] | None:
+    """Commits from ``DESCRIBE HISTORY ref`` (genesis metadata parsed from ``userMetadata``), or None."""
+    from genesis_spark.delta.metadata import parse_commit_metadata
+
+    try:
+        rows = spark.sql(f"DESCRIBE HISTORY {ref}").select("version", "userMetadata").limit(1000).collect()
+    except Exception:  # noqa: BLE001 - no table yet, or an engine without DESCRIBE HISTORY (pysail 0.7.2)
+        return None
+    commits = [(int(r["version"]), parse_commit_metadata({"userMetadata": r["userMetadata"]})) for r in rows]
+    return sorted(commits, key=lambda c: -c[0])
+
+
+def _native_location(spark, target: str) -> str | None:
+    """Where delta-rs can open ``target``: the path itself, or a catalog table's location."""
+    if not is_catalog_name(target):
+        return target
+    from genesis_spark.spark.io import catalog_table_location
+
+    return catalog_table_location(spark, target)
+
+
+def _native_commits(spark, target: str) -> tuple[list[tuple[int, dict]] | None, str | None]:
+    """The commits of ``target`` (newest first; ``[]`` when no table yet; None when unknown) and its location."""
+    location = _native_location(spark, target)
+    if is_catalog_name(target):
+        commits = _spark_history(spark, target)
+        if commits is None and location is not None:
+            commits = _delta_rs_history(location, missing_is_empty=False)
+        if commits is None and not _catalog_exists(spark, target):
+            commits = []
+        return commits, location
+    commits = _delta_rs_history(target)
+    if commits is None:
+        commits = _spark_history(spark, f"delta.`{target}`")
+    return commits, location
+
+
+def _catalog_exists(spark, name: str) -> bool:
+    try:
+        return bool(spark.catalog.tableExists(name))
+    except Exception:  # noqa: BLE001 - unknown: assume it exists (no shortcut)
+        return True
+
+
+def _native_existing_run(spark, target: str, info: CommitInfo) -> int | None:
+    """The version of ``target`` that already holds run ``info.run_id`` (or a later run) of ``info.app_id``, or None.
+
+    Uses the Delta app transaction where delta-rs can open the table, and the run ids recorded
+    in ``userMetadata``; same rule as ``commit_idempotent``: ``done >= run_id`` means skip.
+    """
+    commits, location = _native_commits(spark, target)
+    if commits is None:
+        logger.warning("cannot read the history of %s: idempotency of run %d relies on the engine's "
+                       "txnAppId/txnVersion", target, info.run_id)
+        return None
+    if not commits:
+        return None
+    done = -1
+    if location is not None:
         try:
-            found = run_version(target, info.app_id, info.run_id)
-            return found if found is not None else int(table_version(target))
-        except Exception:  # noqa: BLE001 - a remote path delta-rs cannot open: ask Spark
+            from genesis_spark.delta.tables import latest_txn_version
+
+            txn = latest_txn_version(location, info.app_id)
+            done = txn if txn is not None else -1
+        except Exception:  # noqa: BLE001 - delta-rs cannot open it: the metadata decides
             pass
-    ref = target if is_catalog_name(target) else f"delta.`{target}`"
-    rows = spark.sql(f"DESCRIBE HISTORY {ref}").select("version", "userMetadata").limit(1000).collect()
-    for row in sorted(rows, key=lambda r: -int(r["version"])):
-        try:
-            meta = json.loads(row["userMetadata"] or "{}")
-        except ValueError:
-            continue
+    runs = [m.get("run_id") for _, m in commits if m.get("app_id") == info.app_id and isinstance(m.get("run_id"), int)]
+    done = max([done, *runs])
+    if done < info.run_id:
+        return None
+    exact = [v for v, m in commits if m.get("app_id") == info.app_id and m.get("run_id") == info.run_id]
+    return exact[0] if exact else commits[0][0]
+
+
+def _native_run_version(spark, target: str, info: CommitInfo) -> int:
+    """The version of ``target`` holding this run (after the write): from delta-rs or DESCRIBE HISTORY."""
+    commits, _ = _native_commits(spark, target)
+    if not commits:
+        raise RuntimeError(f"The Delta write to {target!r} finished but its version cannot be read back: neither "
+                           "delta-rs (path or catalog location) nor DESCRIBE HISTORY can read the table's history.")
+    for version, meta in commits:
         if meta.get("app_id") == info.app_id and meta.get("run_id") == info.run_id:
-            return int(row["version"])
-    return max(int(r["version"]) for r in rows)
+            return version
+    return commits[0][0]
 
 
 def _abs(path: str | Path) -> str:
