@@ -134,11 +134,14 @@ class CTGAN:
         from tqdm.auto import tqdm
 
         G, D = self.generator, self.discriminator
+        self.__dict__.pop("_inference_cache", None)
         G.train()
         D.train()
-        opt_g = torch.optim.Adam(G.parameters(), lr=generator_lr, betas=(0.5, 0.9), weight_decay=generator_decay)
+        fused = {"fused": True} if self.device.type in ("cpu", "cuda") else {}  # one kernel for all parameters
+        opt_g = torch.optim.Adam(G.parameters(), lr=generator_lr, betas=(0.5, 0.9), weight_decay=generator_decay,
+                                 **fused)
         opt_d = torch.optim.Adam(D.parameters(), lr=discriminator_lr, betas=(0.5, 0.9),
-                                 weight_decay=discriminator_decay)
+                                 weight_decay=discriminator_decay, **fused)
         steps = max(len(data) // batch_size, 1)
         history = []
         bar = tqdm(range(epochs), disable=not verbose, desc="CTGAN")
@@ -177,8 +180,8 @@ class CTGAN:
             real = data[sampler.sample_rows(cb.category[perm], batch, generator)]
             fake_in = torch.cat([fake, cond], dim=1)
             real_in = torch.cat([real, cond[perm]], dim=1)
-        y_fake = D(fake_in, generator)
-        y_real = D(real_in, generator)
+        y = D(torch.cat([fake_in, real_in], dim=0), generator)  # one critic pass over both halves
+        y_fake, y_real = y[: batch // self.pac], y[batch // self.pac:]
         pen = self._gradient_penalty(real_in, fake_in, generator)
         loss_d = y_fake.mean() - y_real.mean()
         opt_d.zero_grad(set_to_none=True)
@@ -223,22 +226,46 @@ class CTGAN:
         return (lse.gather(1, cb.column.unsqueeze(1)).squeeze(1) - chosen).sum() / raw.shape[0]
 
     # --------------------------------------------------------------- sampling
+    def _inference_layers(self, dtype: torch.dtype) -> list[tuple[torch.Tensor, torch.Tensor, bool]]:
+        """The eval-mode generator as (weight, bias, residual) triples, BatchNorm folded into each Linear.
+
+        Cached per dtype; dropped whenever the weights change (``fit``, ``load_state_dict``).
+        """
+        cache = self.__dict__.setdefault("_inference_cache", {})
+        if dtype not in cache:
+            layers = []
+            with torch.no_grad():
+                for module in self.generator.seq:
+                    if isinstance(module, Residual):
+                        bn = module.bn
+                        scale = bn.weight / torch.sqrt(bn.running_var + bn.eps)
+                        weight = module.fc.weight * scale[:, None]
+                        bias = (module.fc.bias - bn.running_mean) * scale + bn.bias
+                        layers.append((weight.to(dtype).contiguous(), bias.to(dtype), True))
+                    else:
+                        layers.append((module.weight.to(dtype).contiguous(), module.bias.to(dtype), False))
+            cache[dtype] = layers
+        return cache[dtype]
+
     @torch.inference_mode()
     def sample(self, n: int, cond: torch.Tensor | None, generator: torch.Generator,
                bf16: bool = False) -> np.ndarray:
-        """``n`` decodable rows; noise from the CPU ``generator`` so rows do not depend on the device."""
-        self.generator.eval()
+        """``n`` decodable rows; noise from the CPU ``generator`` so rows do not depend on the device.
+
+        Runs the generator with BatchNorm folded into the Linear layers (eval mode), in bfloat16 on
+        the CPU when ``bf16`` (AVX-512 BF16 / AMX matmuls, ~2x the fp32 throughput).
+        """
         z = torch.randn(n, self.embedding_dim, generator=generator)
         gumbel_u = torch.rand(n, self.data_dim, generator=generator)
         x = z if cond is None else torch.cat([z, cond.cpu()], dim=1)
-        x = x.to(self.device)
-        if bf16 and self.device.type == "cpu":
-            with torch.autocast("cpu", dtype=torch.bfloat16):
-                raw = self.generator(x).float()
-        else:
-            raw = self.generator(x)
+        dtype = torch.bfloat16 if bf16 and self.device.type == "cpu" else torch.float32
+        h = x.to(self.device, dtype)
+        for weight, bias, residual in self._inference_layers(dtype):
+            out = nn.functional.linear(h, weight, bias)
+            h = torch.cat([torch.relu(out), h], dim=1) if residual else out
+        raw = h.float()
         gumbel = gumbel_noise(gumbel_u).to(self.device)
-        return decodable(raw, self.spans, gumbel).float().cpu().numpy()
+        return decodable(raw, self.spans, gumbel).cpu().numpy()
 
     @torch.inference_mode()
     def critic(self, x: torch.Tensor, batch: int = 65_536) -> np.ndarray:
@@ -260,6 +287,7 @@ class CTGAN:
         """Load weights saved by :meth:`state_dict` (tensors on any device)."""
         g = {k[len("generator."):]: v for k, v in state.items() if k.startswith("generator.")}
         d = {k[len("discriminator."):]: v for k, v in state.items() if k.startswith("discriminator.")}
+        self.__dict__.pop("_inference_cache", None)
         self.generator.load_state_dict(g)
         self.discriminator.load_state_dict(d)
         self.generator.eval()

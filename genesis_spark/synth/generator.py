@@ -111,7 +111,9 @@ class SyntheticGenerator:
         self.dtypes_ = {c: str(df[c].dtype) for c in df.columns}
         self.training_rows_ = len(df)
 
-        transformer = DataTransformer(clip=cfg["clip"]).fit(df, discrete, seed=int(seeds[1].generate_state(1)[0]))
+        transformer = DataTransformer(clip=cfg["clip"], max_integer_categories=cfg["max_integer_categories"],
+                                      log_skew=cfg["log_skew"])
+        transformer.fit(df, discrete, seed=int(seeds[1].generate_state(1)[0]))
         matrix = transformer.transform(df, np.random.default_rng(seeds[2]))
         device = _resolve_device(cfg["device"])
         data = torch.from_numpy(matrix).to(device)

@@ -47,6 +47,7 @@ class ContinuousColumn:
     weights: tuple[float, ...]
     null_rate: float
     tz: str | None = None
+    log: bool = False  # the mixture models log(value) (positive, right-skewed columns)
 
     @property
     def n_modes(self) -> int:

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import logging
-import warnings
 from dataclasses import asdict
 from typing import Any, Sequence
 
@@ -10,6 +9,7 @@ import numpy as np
 import pandas as pd
 from pandas.api import types as ptypes
 
+from genesis_spark.synth.mixture import fit_mixture_1d
 from genesis_spark.synth.spans import ContinuousColumn, DiscreteColumn, Span, ValueKind
 
 logger = logging.getLogger(__name__)
@@ -51,6 +51,12 @@ def _json_value(value: Any) -> Any:
     return value
 
 
+def _skewness(x: np.ndarray) -> float:
+    """Sample skewness (third standardised moment); 0 for a constant sample."""
+    std = x.std()
+    return float(np.mean(((x - x.mean()) / std) ** 3)) if std > 0 else 0.0
+
+
 def _sorted_categories(values: Sequence[Any]) -> list[Any]:
     try:
         return sorted(values)
@@ -76,11 +82,14 @@ class DataTransformer:
     """
 
     def __init__(self, max_modes: int = 10, weight_threshold: float = 0.005,
-                 max_gmm_rows: int = 5_000, clip: bool = True):
+                 max_gmm_rows: int = 20_000, clip: bool = True, max_integer_categories: int = 32,
+                 log_skew: float | None = 1.0):
         self.max_modes = max_modes
         self.weight_threshold = weight_threshold
         self.max_gmm_rows = max_gmm_rows
         self.clip = clip
+        self.max_integer_categories = max_integer_categories
+        self.log_skew = log_skew
         self.columns_: list[Column] = []
         self.spans_: list[Span] = []
 
@@ -89,6 +98,14 @@ class DataTransformer:
         """Learn column statistics; mixtures are fitted on at most ``max_gmm_rows`` seeded rows per column."""
         seeds = np.random.SeedSequence(seed).spawn(max(len(df.columns), 1))
         discrete = set(discrete_columns)
+        for name in df.columns:
+            if name not in discrete and value_kind(df[name]) == "int":
+                n_values = int(df[name].nunique(dropna=True))
+                if n_values <= self.max_integer_categories:
+                    logger.info("integer column %r has %d distinct values (<= max_integer_categories=%d): "
+                                "encoding it as categories over its exact support", name, n_values,
+                                self.max_integer_categories)
+                    discrete.add(name)
         self.columns_ = [
             self._fit_discrete(df[name]) if name in discrete
             else self._fit_continuous(df[name], np.random.default_rng(seeds[i]))
@@ -119,38 +136,32 @@ class DataTransformer:
                               dtype_categories)
 
     def _fit_continuous(self, series: pd.Series, rng: np.random.Generator) -> ContinuousColumn:
-        from sklearn.mixture import BayesianGaussianMixture
-
         kind = value_kind(series)
         values, null = self._to_float(series, kind)
         x = values[~null]
         if len(x) > self.max_gmm_rows:
             x = x[rng.choice(len(x), self.max_gmm_rows, replace=False)]
+        log = False
+        if self.log_skew is not None and kind == "float" and x.min() > 0:
+            skew = _skewness(x)  # log only where it makes the column clearly more symmetric (lognormal-like)
+            log = skew > self.log_skew and abs(_skewness(np.log(x))) < skew / 3
+        if log:
+            logger.info("column %r is positive and right-skewed: its mixture models log(value)", series.name)
+            x = np.log(x)
         center, scale = float(x.mean()), float(x.std()) or 1.0
-        z = ((x - center) / scale).reshape(-1, 1)
-        gmm = BayesianGaussianMixture(
-            n_components=min(self.max_modes, len(z)),
-            covariance_type="diag",  # same model as "full" in 1-D, ~7x faster in scikit-learn
-            weight_concentration_prior_type="dirichlet_process",
-            weight_concentration_prior=0.001,
-            n_init=1,
-            random_state=int(rng.integers(2**31 - 1)),
-        )
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            gmm.fit(z)
-        keep = gmm.weights_ > self.weight_threshold
+        mix = fit_mixture_1d((x - center) / scale, max_components=min(self.max_modes, len(x)))
+        keep = mix.weights > self.weight_threshold
         if not keep.any():
-            keep = gmm.weights_ == gmm.weights_.max()
-        means = gmm.means_.reshape(-1)[keep] * scale + center
-        stds = np.sqrt(gmm.covariances_.reshape(-1)[keep]) * scale
-        weights = gmm.weights_[keep] / gmm.weights_[keep].sum()
+            keep = mix.weights == mix.weights.max()
+        means = mix.means[keep] * scale + center
+        stds = mix.stds[keep] * scale
+        weights = mix.weights[keep] / mix.weights[keep].sum()
         tz = str(series.dtype.tz) if kind == "datetime" and getattr(series.dtype, "tz", None) else None
         return ContinuousColumn(
             name=str(series.name), dtype=str(series.dtype), value_kind=kind,
             minimum=float(values[~null].min()), maximum=float(values[~null].max()),
             means=tuple(float(v) for v in means), stds=tuple(float(max(v, 1e-12)) for v in stds),
-            weights=tuple(float(v) for v in weights), null_rate=float(null.mean()), tz=tz,
+            weights=tuple(float(v) for v in weights), null_rate=float(null.mean()), tz=tz, log=log,
         )
 
     @staticmethod
@@ -253,6 +264,9 @@ class DataTransformer:
     def _transform_continuous(self, col: ContinuousColumn, series: pd.Series, spans: list[Span],
                               out: np.ndarray, rng: np.random.Generator | None) -> None:
         values, null = self._to_float(series, col.value_kind)
+        if col.log:
+            with np.errstate(invalid="ignore", divide="ignore"):
+                values = np.log(values)
         if null.any() and not col.has_nulls:
             raise ValueError(f"Column {col.name!r} has nulls, but had none when the generator was fitted.")
         means, stds = np.asarray(col.means), np.asarray(col.stds)
@@ -308,6 +322,8 @@ class DataTransformer:
         scalar = np.clip(matrix[:, spans[0].start].astype(np.float64), -1.0, 1.0)
         mode = matrix[:, spans[1].start:spans[1].end].argmax(axis=1)
         x = scalar * STD_MULTIPLIER * np.asarray(col.stds)[mode] + np.asarray(col.means)[mode]
+        if col.log:
+            x = np.exp(x)
         if self.clip:
             x = np.clip(x, col.minimum, col.maximum)
         null = (matrix[:, spans[2].start:spans[2].end].argmax(axis=1) == 1) if col.has_nulls else None
@@ -344,12 +360,14 @@ class DataTransformer:
             d["type"] = "discrete" if isinstance(col, DiscreteColumn) else "continuous"
             cols.append(d)
         return {"max_modes": self.max_modes, "weight_threshold": self.weight_threshold,
-                "max_gmm_rows": self.max_gmm_rows, "clip": self.clip, "columns": cols}
+                "max_gmm_rows": self.max_gmm_rows, "clip": self.clip,
+                "max_integer_categories": self.max_integer_categories, "log_skew": self.log_skew, "columns": cols}
 
     @classmethod
     def from_dict(cls, state: dict[str, Any]) -> "DataTransformer":
         """Rebuild a fitted transformer from :meth:`to_dict` output."""
-        t = cls(state["max_modes"], state["weight_threshold"], state["max_gmm_rows"], state["clip"])
+        t = cls(state["max_modes"], state["weight_threshold"], state["max_gmm_rows"], state["clip"],
+                state.get("max_integer_categories", 0), state.get("log_skew"))
         cols: list[Column] = []
         for d in state["columns"]:
             d = dict(d)
