@@ -1,6 +1,7 @@
 """Reading Delta tables with delta-rs: versions, tags, app transactions, history."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,20 @@ class CommitRecord:
     def tags(self) -> list[str]:
         """The tags recorded in this commit's genesis metadata."""
         return list(self.metadata.get("tags") or [])
+
+
+_CATALOG_NAME = re.compile(r"^[A-Za-z_`][\w`-]*(\.[A-Za-z_`][\w`-]*){1,2}$")
+
+
+def is_catalog_name(target: str | Path) -> bool:
+    """True for ``schema.table`` / ``catalog.schema.table`` names (no path separator, at least one dot).
+
+    A plain word such as ``augmented_train`` is a relative folder; write ``default.augmented_train``
+    to mean the catalog table.
+    """
+    text = str(target)
+    return "/" not in text and "\\" not in text and ":" not in text and bool(_CATALOG_NAME.match(text)) \
+        and not Path(text).exists()
 
 
 def _uri(path: str | Path) -> str:

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 from genesis_spark.delta.metadata import CommitInfo, config_hash
-from genesis_spark.delta.tables import latest_txn_version
+from genesis_spark.delta.tables import is_catalog_name, latest_txn_version
 from genesis_spark.pipeline.context import QualityGateError, RunContext
 from genesis_spark.pipeline.engine import ENGINES, Engine, get_engine
 from genesis_spark.pipeline.steps import Step
@@ -79,7 +79,7 @@ class Pipeline:
     def __init__(self, steps: Sequence[Step], name: str = "pipeline", description: str = "", *,
                  engine: str | Engine = "pandas", engine_options: Mapping[str, Any] | None = None,
                  lakehouse: str | Path | None = None, sink: str = "auto", seed: int | None = None,
-                 run_id: int | None = None, tables: Mapping[str, str] | None = None) -> None:
+                 run_id: int | None = None, tables: Mapping[str, str] | None = None, mlflow: Any = None) -> None:
         bad = [s for s in steps if not isinstance(s, Step)]
         if bad:
             raise TypeError(f"Pipeline steps must be step objects from genesis_spark.pipeline.steps, got {bad[0]!r}.")
@@ -101,6 +101,8 @@ class Pipeline:
         self.seed = seed
         self.run_id = run_id
         self.tables = {**DEFAULT_TABLES, **dict(tables or {})}
+        self.mlflow = mlflow  # genesis_spark.tracking.MlflowOptions (or its mapping): log each run
+        self._last_ctx: RunContext | None = None
 
     @classmethod
     def from_yaml(cls, path: str | Path, overrides: Sequence[str] = ()) -> "Pipeline":
@@ -118,6 +120,8 @@ class Pipeline:
         """Path of lakehouse table ``key`` (``augmented_train``, ``test``, ``synthetic``, ``runs``)."""
         if self.lakehouse is None:
             raise ValueError("This pipeline has no lakehouse folder.")
+        if is_catalog_name(self.lakehouse):  # a Unity Catalog / metastore schema: catalog.schema.table
+            return f"{self.lakehouse}.{self.tables[key]}"
         return str(Path(self.lakehouse) / self.tables[key])
 
     def delta_tables(self) -> list[str]:
@@ -150,6 +154,19 @@ class Pipeline:
     def run(self, run_id: int | None = None) -> PipelineResult:
         """Run every step, then commit the staged writes; never raises for a step's failure.
 
+        With ``mlflow`` options, the run (success or failure) is then logged to MLflow.
+        """
+        self._last_ctx = None
+        result = self._run(run_id)
+        if self.mlflow is not None:
+            from genesis_spark.tracking import log_run
+
+            log_run(result, self._last_ctx, self.mlflow, config=self.to_config())
+        return result
+
+    def _run(self, run_id: int | None = None) -> PipelineResult:
+        """The run itself (``run`` without the MLflow logging).
+
         Returns ``PipelineResult``; on failure ``error`` is one line such as
         ``"evaluate: quality_score 0.812 < min_score 0.85"`` or ``"step 1 load_csv: ..."``.
         """
@@ -161,6 +178,7 @@ class Pipeline:
             run_id = run_id if run_id is not None else self.run_id if self.run_id is not None else self.next_run_id()
             ctx = RunContext(engine=engine, run_id=run_id, app_id=self.app_id, pipeline_name=self.name,
                              seed=self.seed)
+            self._last_ctx = ctx
         except Exception as exc:  # engine start-up, unreadable tables
             logger.debug("pipeline set-up failed", exc_info=True)
             return PipelineResult(False, {}, {}, f"setup: {_one_line(exc)}", run_id)

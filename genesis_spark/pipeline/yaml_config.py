@@ -29,11 +29,12 @@ from typing import Any, Sequence
 import yaml
 
 from genesis_spark.pipeline.engine import ENGINES
+from genesis_spark.delta.tables import is_catalog_name
 from genesis_spark.pipeline.params import ParameterError
 from genesis_spark.pipeline.pipeline import DEFAULT_TABLES, SINKS, Pipeline
 from genesis_spark.pipeline.steps import STEPS
 
-TOP_LEVEL_KEYS = ("name", "description", "engine", "lakehouse", "sink", "seed", "tables", "spark", "steps")
+TOP_LEVEL_KEYS = ("name", "description", "engine", "lakehouse", "sink", "seed", "tables", "spark", "mlflow", "steps")
 
 
 class PipelineConfigError(ValueError):
@@ -156,7 +157,14 @@ def _set_path(target: dict, parts: list[str], value: Any, item: str) -> None:
     target[parts[-1]] = value
 
 
-def _resolve(value: Any, base: Path) -> Any:
+# Parameters that may name a catalog table (``catalog.schema.table``) instead of a folder.
+TABLE_PARAMETERS = {("load_delta", "path"), ("save_delta", "path"), ("save_versioned", "repo")}
+
+
+def _resolve(value: Any, base: Path, table_ok: bool = False) -> Any:
+    """Resolve a relative path against ``base``; URIs, absolute paths and (where allowed) catalog names stay."""
+    if table_ok and isinstance(value, str) and is_catalog_name(value):
+        return value
     if isinstance(value, str) and value and "://" not in value and not Path(value).is_absolute():
         return str((base / value).resolve())
     return value
@@ -203,7 +211,14 @@ def build_pipeline(doc: dict, source: str | Path = "<pipeline>", base_dir: str |
     if lakehouse is not None:
         if not isinstance(lakehouse, str):
             raise PipelineConfigError(f"{at(doc, 'lakehouse')}: 'lakehouse' must be a folder path, got {lakehouse!r}.")
-        lakehouse = _resolve(lakehouse, cwd if (0, "lakehouse") in overridden else base)
+        lakehouse = _resolve(lakehouse, cwd if (0, "lakehouse") in overridden else base, table_ok=True)
+    mlflow = None
+    if doc.get("mlflow") not in (None, False):
+        from genesis_spark.tracking import MlflowOptions
+        try:
+            mlflow = MlflowOptions.from_mapping(doc["mlflow"], where=f"{at(doc, 'mlflow')}: mlflow")
+        except ValueError as exc:
+            raise PipelineConfigError(str(exc)) from None
     raw_steps = doc.get("steps")
     if not isinstance(raw_steps, list) or not raw_steps:
         raise PipelineConfigError(f"{at(doc, 'steps')}: 'steps' must be a non-empty list of steps, "
@@ -227,14 +242,15 @@ def build_pipeline(doc: dict, source: str | Path = "<pipeline>", base_dir: str |
         params = dict(params)
         for spec in cls.spec:
             if spec.path and spec.name in params:
-                params[spec.name] = _resolve(params[spec.name], cwd if (index, spec.name) in overridden else base)
+                params[spec.name] = _resolve(params[spec.name], cwd if (index, spec.name) in overridden else base,
+                                             table_ok=(step_name, spec.name) in TABLE_PARAMETERS)
         try:
             built.append(cls(_where=where, **params))
         except ParameterError as exc:
             raise PipelineConfigError(str(exc)) from None
     return Pipeline(built, name=name, description=str(doc.get("description") or ""), engine=engine,
                     engine_options={k: v for k, v in spark.items() if v is not None}, lakehouse=lakehouse,
-                    sink=sink, seed=seed, tables=tables)
+                    sink=sink, seed=seed, tables=tables, mlflow=mlflow)
 
 
 def load_pipeline(path: str | Path, overrides: Sequence[str] = ()) -> Pipeline:

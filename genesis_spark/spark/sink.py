@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
@@ -30,22 +29,11 @@ from genesis_spark.delta.commit import (commit_files, describe_files, list_stage
                                         remove_stage_dir)
 from genesis_spark.delta.metadata import CommitInfo
 from genesis_spark.delta.sink import StagedWrite, check_mode
+from genesis_spark.delta.tables import is_catalog_name
 
 logger = logging.getLogger(__name__)
 
 SINK_MODES = ("auto", "native", "embedded")
-_CATALOG_NAME = re.compile(r"^[A-Za-z_`][\w`-]*(\.[A-Za-z_`][\w`-]*){1,2}$")
-
-
-def is_catalog_name(target: str | Path) -> bool:
-    """True for ``schema.table`` / ``catalog.schema.table`` names (no path separator, at least one dot).
-
-    A plain word such as ``augmented_train`` is a relative folder; write ``default.augmented_train``
-    to mean the catalog table.
-    """
-    text = str(target)
-    return "/" not in text and "\\" not in text and ":" not in text and bool(_CATALOG_NAME.match(text)) \
-        and not Path(text).exists()
 
 
 def _as_spark_frame(spark, frame):
