@@ -1,0 +1,162 @@
+"""``SparkEngine``: the pipeline's ``Engine`` protocol on Spark DataFrames.
+
+Reading, profiling, splitting and the Delta sink come from ``genesis_spark.spark``'s
+``io``, ``stats``, ``split`` and ``sink``; augmentation from ``genesis_spark.spark.augment``.
+Only bounded samples reach the driver (``sample``), for the evaluation steps.
+"""
+from __future__ import annotations
+
+import logging
+import shutil
+import uuid
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+import pandas as pd
+
+from genesis_spark.pipeline.engine import ColumnProfile, Loaded, Profile, check_format
+
+logger = logging.getLogger(__name__)
+
+
+class SparkEngine:
+    """Runs pipeline steps on Spark: an existing session, or an embedded local one.
+
+    ``spark``: a SparkSession to use (else ``get_spark(master, conf, warehouse)`` on first use:
+    the session spark-submit or Databricks started, or a local one). ``sink``: Delta sink
+    mode ``auto | native | embedded``.
+
+    Example::
+
+        engine = SparkEngine(master="local[2]")
+        loaded = engine.read("transactions.csv", "csv")
+        train, test = engine.split(loaded.frame, "is_fraud", 0.2, seed=42)
+        result = engine.augment(train, "is_fraud", 0.3, config={"epochs": 50})
+    """
+
+    name = "spark"
+
+    def __init__(self, spark=None, master: str | None = None, conf: Mapping[str, str] | None = None,
+                 sink: str = "auto", warehouse: str | Path | None = None, **options: Any) -> None:
+        if options:
+            logger.debug("spark engine ignores options %s", sorted(options))
+        self._spark = spark
+        self.master = master
+        self.conf = {str(k): str(v) for k, v in (conf or {}).items()}
+        self.sink_mode = sink
+        self.warehouse = warehouse
+        self.last_split = None  # SplitInfo of the latest split (realised shares per class)
+
+    @property
+    def spark(self):
+        """The SparkSession (started on first use)."""
+        if self._spark is None:
+            from genesis_spark.spark.session import get_spark
+
+            self._spark = get_spark(self.master, self.conf, warehouse=self.warehouse)
+        return self._spark
+
+    def read(self, path: str, format: str, *, version: int | str | None = None,
+             options: Mapping[str, Any] | None = None) -> Loaded:
+        """Read CSV, Parquet, a Delta table (path, any version or tag) or a catalog table."""
+        from genesis_spark.spark.io import read_source
+
+        frame, info = read_source(self.spark, path, check_format(format), version=version, options=options)
+        return Loaded(frame, info.path, info.format, info.version)
+
+    def profile(self, frame, target_column: str | None = None) -> Profile:
+        """Class counts and column profile in one aggregation pass (approximate distinct counts)."""
+        if target_column is None:
+            return self._profile_without_target(frame)
+        from genesis_spark.spark.stats import profile
+
+        p = profile(frame, target_column)
+        columns = tuple(ColumnProfile(c.name, c.dtype, c.nulls, -1 if c.distinct is None else c.distinct,
+                                      c.min, c.max) for c in p.columns)
+        return Profile(n_rows=p.n_rows, target_column=target_column, class_counts=dict(p.class_counts),
+                       columns=columns, id_like=tuple(p.id_like))
+
+    def _profile_without_target(self, frame) -> Profile:
+        from pyspark.sql import functions as F
+
+        names = frame.columns
+        exprs = [F.count(F.lit(1)).alias("__rows")]
+        exprs += [F.count(F.col(f"`{c}`")).alias(f"n{i}") for i, c in enumerate(names)]
+        exprs += [F.approx_count_distinct(F.col(f"`{c}`")).alias(f"d{i}") for i, c in enumerate(names)]
+        row = frame.agg(*exprs).first()
+        n = int(row["__rows"])
+        types = dict((f.name, f.dataType.simpleString()) for f in frame.schema.fields)
+        columns = tuple(ColumnProfile(c, types[c], n - int(row[f"n{i}"]), int(row[f"d{i}"]))
+                        for i, c in enumerate(names))
+        return Profile(n_rows=n, target_column=None, columns=columns)
+
+    def split(self, frame, target_column: str, test_size: float, seed: int) -> tuple[Any, Any]:
+        """Hash-based stratified split (``genesis_spark.spark.split``); realised shares in ``last_split``."""
+        from genesis_spark.spark.split import stratified_split
+
+        train, test, info = stratified_split(frame, target_column, test_size, seed)
+        self.last_split = info
+        return train, test
+
+    def augment(self, frame, target_column: str, ratio: float, strategy: str = "oversample",
+                discrete_columns: Sequence[str] | None = None, config: Mapping[str, Any] | None = None,
+                seed: int | None = None):
+        """``genesis_spark.spark.augment.augment_spark``: Spark frames, ``training_rows`` as pandas."""
+        from genesis_spark.spark.augment import augment_spark
+
+        return augment_spark(frame, target_column, ratio, strategy=strategy, discrete_columns=discrete_columns,
+                             config=config, seed=seed)
+
+    def sample(self, frame, n: int, seed: int = 0) -> pd.DataFrame:
+        """At most ``n`` rows as pandas: all rows when that few, else a seeded hash sample (partition-independent)."""
+        from genesis_spark.spark.augment import collect_bounded
+
+        return collect_bounded(frame, frame.columns, frame.count(), int(n), seed, "genesis_spark.engine_sample")
+
+    def count(self, frame) -> int:
+        """Row count (a Spark job)."""
+        return int(frame.count())
+
+    def columns(self, frame) -> list[str]:
+        """Column names."""
+        return list(frame.columns)
+
+    def with_columns(self, frame, values: Mapping[str, Any]):
+        """``frame`` with constant columns added."""
+        from pyspark.sql import functions as F
+
+        for name, value in values.items():
+            frame = frame.withColumn(name, F.lit(value))
+        return frame
+
+    def from_records(self, records: Sequence[Mapping[str, Any]]):
+        """A small Spark DataFrame from Python records."""
+        return self.from_pandas(pd.DataFrame.from_records(list(records)))
+
+    def from_pandas(self, df: pd.DataFrame):
+        """A Spark DataFrame from a (small) pandas one."""
+        return self.spark.createDataFrame(df)
+
+    def write_csv(self, frame, path: str | Path) -> None:
+        """Write ``frame`` as ONE CSV file at ``path`` (header, no index), written by one Spark task.
+
+        Spark writes a single part file into a scratch folder beside ``path``, which is then
+        moved to ``path``: no rows pass through the driver.
+        """
+        target = Path(path)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        scratch = target.parent / f".{target.name}.{uuid.uuid4().hex[:8]}.parts"
+        try:
+            frame.coalesce(1).write.mode("overwrite").option("header", "true").csv(str(scratch.resolve()))
+            parts = sorted(scratch.glob("part-*.csv"))
+            if len(parts) != 1:
+                raise RuntimeError(f"expected one CSV part file in {scratch}, found {len(parts)}")
+            shutil.move(str(parts[0]), str(target))
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
+
+    def delta_sink(self):
+        """The Spark Delta sink for ``sink`` mode (auto probes once for the Delta jars)."""
+        from genesis_spark.spark.sink import spark_delta_sink
+
+        return spark_delta_sink(self.spark, self.sink_mode)
