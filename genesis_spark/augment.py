@@ -279,6 +279,17 @@ def _restore_dtypes(rows: pd.DataFrame, like: pd.DataFrame) -> pd.DataFrame:
     return out[list(like.columns)]
 
 
+def _generator_config(config: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The generator's share of ``config``: executor sampling/scoring keys (Spark engine only) dropped."""
+    from genesis_spark.spark.augment import SPARK_CONFIG_KEYS  # no pyspark import: plain dataclasses
+
+    spark_only = sorted(k for k in (config or {}) if k in SPARK_CONFIG_KEYS)
+    if spark_only:
+        logger.info("config keys %s apply to Spark executor sampling only; the pandas engine ignores them",
+                    ", ".join(spark_only))
+    return {k: v for k, v in dict(config or {}).items() if k not in SPARK_CONFIG_KEYS}
+
+
 def _oversample_ctgan(df, plan, discrete, excluded, config, seed, generator=None):
     from genesis_spark.synth.generator import SyntheticGenerator
 
@@ -291,7 +302,7 @@ def _oversample_ctgan(df, plan, discrete, excluded, config, seed, generator=None
         rows = df[df[target] == label]
         features = rows.drop(columns=[target, *excluded])
         if generator is None:
-            gen_config = {**dict(config or {}), "seed": child}
+            gen_config = {**_generator_config(config), "seed": child}
             logger.info("fitting ctgan on %d rows of class %s=%r, to generate %d rows",
                         len(features), target, label, n_new)
             fitted = SyntheticGenerator(method="ctgan", config=gen_config)
@@ -366,7 +377,7 @@ def augment(df: pd.DataFrame, target_column: str, ratio: float, strategy: str = 
     check_ratio(ratio)
     columns = [str(c) for c in df.columns]
     check_target_column(columns, target_column)
-    discrete = check_discrete_columns(columns, discrete_columns, target_column)
+    declared = check_discrete_columns(columns, discrete_columns, target_column)
     counts, is_float, n_missing = _class_counts(df, target_column)
     if isinstance(df[target_column].dtype, pd.CategoricalDtype):
         for category in df[target_column].cat.categories:
@@ -377,13 +388,14 @@ def augment(df: pd.DataFrame, target_column: str, ratio: float, strategy: str = 
     seed = DEFAULT_SEED if seed is None else int(seed)
     plan = plan_augmentation(counts, target_column, ratio, strategy)
     empty = df.iloc[0:0]
-    discrete = infer_discrete_columns(df, discrete, target_column)
+    discrete = infer_discrete_columns(df, declared, target_column)
     if plan.no_op:
         return AugmentResult(df.reset_index(drop=True), empty, plan, discrete_columns=tuple(discrete))
     if strategy == "undersample":
         logger.info("undersampling %s to %s", plan.class_counts, plan.final_counts)
         return AugmentResult(_undersample(df, plan, seed), empty, plan, discrete_columns=tuple(discrete))
-    excluded = id_like_columns(df, discrete, target_column)
+    excluded = id_like_columns(df, declared, target_column)
+    discrete = [c for c in discrete if c not in excluded]
     if excluded:
         logger.warning("ID-like columns kept out of training (synthetic rows leave them empty): %s",
                        ", ".join(excluded))

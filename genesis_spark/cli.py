@@ -42,7 +42,7 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--folder", default="demo_output", help="output folder (default: demo_output)")
     demo.add_argument("--epochs", type=int, default=100, help="CTGAN epochs (default: 100)")
     demo.add_argument("--rows", type=int, default=50_000, help="demo transactions (default: 50000, 2%% fraud)")
-    demo.add_argument("--engine", choices=("pandas", "spark"), default="pandas", help="engine (default: pandas)")
+    demo.add_argument("--engine", choices=("pandas", "spark"), default="spark", help="engine (default: spark, an embedded local session)")
     demo.add_argument("--run-id", type=int, help="run number; default: next free")
     return parser
 

@@ -25,7 +25,7 @@ DEFAULT_OUTPUT = Path(__file__).resolve().parents[1] / "docs" / "yaml-reference.
 TOP_LEVEL_DOCS: dict[str, str] = {
     "name": "Pipeline name; also the Delta app id `genesis_spark:<name>` that makes re-runs idempotent.",
     "description": "Free text, recorded with the run.",
-    "engine": "`pandas` (default; no JVM) or `spark` (the spark-submit job and Databricks).",
+    "engine": "`spark` (default: an embedded local session, or the cluster's session under spark-submit/Databricks) or `pandas` (no JVM).",
     "lakehouse": "Folder under which each successful run writes the Delta tables `augmented_train`, `test`, "
                  "`synthetic` and `runs`; relative to the YAML file.",
     "sink": "Spark Delta sink: `auto` (probe once), `native` (`format(\"delta\")`, Databricks or clusters with "

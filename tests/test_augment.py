@@ -126,3 +126,23 @@ def test_one_row_minority_class_is_rejected(small):
 def test_unknown_strategy_suggests_the_close_name(small):
     with pytest.raises(ValueError, match="Did you mean 'oversample'"):
         augment_imbalanced(small, "is_fraud", 0.3, strategy="oversampel")
+
+
+def test_id_like_string_columns_are_kept_out_of_training_and_left_empty_in_synthetic_rows(transactions):
+    from genesis_spark.augment import augment
+
+    df = transactions.head(3_000).copy()
+    df.insert(0, "transaction_id", [f"tx-{i:06d}" for i in range(len(df))])
+    result = augment(df, "is_fraud", 0.1, config={"epochs": 2}, seed=1)
+    assert result.excluded_columns == ("transaction_id",)
+    assert "transaction_id" not in result.generator.columns_
+    assert result.synthetic["transaction_id"].isna().all()
+    assert (result.augmented["transaction_id"].iloc[: len(df)] == df["transaction_id"]).all()
+
+
+def test_spark_sampling_keys_in_config_are_ignored_by_the_pandas_engine(transactions):
+    from genesis_spark.augment import augment
+
+    result = augment(transactions.head(3_000), "is_fraud", 0.1,
+                     config={"epochs": 2, "block_size": 1024, "min_realism": 0.2}, seed=1)
+    assert len(result.synthetic) == result.plan.n_synthetic > 0

@@ -59,22 +59,24 @@ def test_failing_quality_gate_exits_nonzero_with_one_line_and_no_table_change(pr
 
 
 @pytest.mark.parametrize("override, csv_edit, message", [
-    (["--set", "load_csv.path=missing.csv"], None, "CSV file"),
+    (["--set", "load_csv.path=missing.csv"], None, "does not exist"),
     ([], lambda df: df.drop(columns="is_fraud"), "target_column names 'is_fraud', which is not a column"),
     ([], lambda df: df.assign(is_fraud=df["amount"]), "looks continuous"),
     (["--set", "augment_imbalanced.ratio=1.2"], None, "ratio must be strictly between 0 and 1"),
     (["--set", "augment_imbalanced.discrete_columns=[merchant_categry]"], None, "discrete_columns names 'merchant_categry'"),
     ([], lambda df: df.assign(is_fraud=0), "single value"),
 ])
-def test_bad_input_fails_clearly_and_changes_no_table(project, capsys, override, csv_edit, message):
-    assert cli.main(["pipeline", "run", "pipeline.yaml", *SMOTE, "--set", "evaluate.min_score=0.5"]) == 0
+@pytest.mark.parametrize("engine", ["pandas", "spark"])
+def test_bad_input_fails_clearly_and_changes_no_table(project, capsys, override, csv_edit, message, engine):
+    run = ["pipeline", "run", "pipeline.yaml", "--engine", engine, *SMOTE]
+    assert cli.main([*run, "--set", "evaluate.min_score=0.5"]) == 0
     capsys.readouterr()
     if csv_edit is not None:
         import pandas as pd
 
         path = project / "data" / "transactions.csv"
         csv_edit(pd.read_csv(path)).to_csv(path, index=False)
-    assert cli.main(["pipeline", "run", "pipeline.yaml", *SMOTE, *override]) == 1
+    assert cli.main([*run, *override]) == 1
     assert message in _error_line(capsys)
     assert DeltaTable(str(project / "data_versions")).version() == 0
 

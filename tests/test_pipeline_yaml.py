@@ -19,7 +19,7 @@ def _write(tmp_path, text):
 
 def test_tutorial_yaml_builds_the_same_steps_as_python_with_paths_beside_the_file():
     pipeline = load_pipeline(TUTORIAL_YAML)
-    assert pipeline.name == "fraud_data_augmentation" and pipeline.engine == "pandas"
+    assert pipeline.name == "fraud_data_augmentation" and pipeline.engine == "spark"  # the YAML default
     assert [s.name for s in pipeline.steps] == ["load_csv", "augment_imbalanced", "evaluate", "privacy_audit",
                                                "save_csv", "save_versioned"]
     assert pipeline.steps[0]["path"] == str(TUTORIAL_YAML.parent / "data" / "transactions.csv")

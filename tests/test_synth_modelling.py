@@ -55,3 +55,25 @@ def test_numpy_mixture_recovers_two_separated_modes():
     assert abs(left_mean - (-3 - raw.mean()) / raw.std()) < 0.05
     assert abs(right_mean - (2 - raw.mean()) / raw.std()) < 0.05
     assert fit_mixture_1d(x).means.tolist() == mix.means.tolist()  # deterministic
+
+
+def test_safetensors_whose_header_length_starts_with_0x80_is_not_mistaken_for_a_pickle():
+    import pytest
+    import torch
+    from safetensors.torch import save
+
+    from genesis_spark.synth import artifact
+
+    pad = 0
+    while True:  # pad the metadata until the header length's low byte is 0x80 (a pickle's first byte)
+        blob = save({"w": torch.zeros(2)}, metadata={"x": "y" * pad})
+        if blob[0] == 0x80:
+            break
+        pad += 1
+    with pytest.raises(artifact.ArtifactError) as info:
+        artifact.load(blob)
+    assert "pickle" not in str(info.value)  # rejected for not being a genesis artifact, not as a pickle
+    import pickle
+
+    with pytest.raises(artifact.ArtifactError, match="pickle"):
+        artifact.load(pickle.dumps({"w": 1}))

@@ -192,6 +192,13 @@ class AugmentImbalanced(Step):
         ctx.metrics["augmented_rows"] = sum(result.plan.final_counts.values())
         total = sum(result.plan.final_counts.values()) or 1
         ctx.metrics["output_minority_share"] = min(result.plan.final_counts.values()) / total
+        # Spark engine extras: executor acceptance per filter and the augment phases' seconds.
+        for label, report in (getattr(result, "sampling", None) or {}).items():
+            ctx.metrics[f"acceptance_rate_{label}"] = report.acceptance_rate
+            for name, rate in report.acceptance_by_filter.items():
+                ctx.metrics[f"acceptance_{name}_{label}"] = rate
+        for phase, seconds in (getattr(result, "timings", None) or {}).items():
+            ctx.metrics[f"augment_{phase}_s"] = round(float(seconds), 3)
 
 
 # --------------------------------------------------------------------------- quality

@@ -191,7 +191,7 @@ def build_pipeline(doc: dict, source: str | Path = "<pipeline>", base_dir: str |
     name = doc.get("name", "pipeline")
     if not isinstance(name, str) or not name:
         raise PipelineConfigError(f"{at(doc, 'name')}: 'name' must be a non-empty string, got {name!r}.")
-    engine = doc.get("engine", "pandas")
+    engine = doc.get("engine", "spark")  # the CLI and the job default to Spark; Pipeline() in Python to pandas
     if engine not in ENGINES:
         raise PipelineConfigError(f"{at(doc, 'engine')}: unknown engine {engine!r}; use one of: {', '.join(ENGINES)}.")
     sink = doc.get("sink", "auto")

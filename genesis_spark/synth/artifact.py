@@ -51,7 +51,11 @@ def load(data: bytes, source: str = "<bytes>") -> tuple[dict[str, torch.Tensor],
     if not isinstance(data, (bytes, bytearray, memoryview)):
         raise TypeError(f"artifact data must be bytes, got {type(data).__name__}")
     data = bytes(data)
-    if data[:1] == _PICKLE_MAGIC[0] or data[:4] == _PICKLE_MAGIC[1]:
+    # safetensors = 8-byte little-endian header length + a JSON header; its first byte is the low
+    # byte of that length and may well be 0x80, so only a file that is not safetensors-shaped is
+    # checked for the pickle / torch.save (zip) signatures.
+    safetensors_shaped = len(data) > 8 and data[8:9] == b"{"
+    if not safetensors_shaped and (data[:1] == _PICKLE_MAGIC[0] or data[:4] == _PICKLE_MAGIC[1]):
         raise ArtifactError(
             f"{source} is a pickle/torch.save file, not a genesis_spark artifact. genesis_spark never unpickles "
             "(it can run arbitrary code); re-create the file with SyntheticGenerator.save()."

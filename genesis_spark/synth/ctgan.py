@@ -87,16 +87,6 @@ def activate(raw: torch.Tensor, spans: Sequence[Span], generator: torch.Generato
     return torch.cat(parts, dim=1)
 
 
-def decodable(raw: torch.Tensor, spans: Sequence[Span], gumbel: torch.Tensor) -> torch.Tensor:
-    """Sampling activation: tanh on scalar spans, ``raw + Gumbel`` elsewhere (argmax = a categorical draw)."""
-    out = raw + gumbel
-    scalar = [s.start for s in spans if s.kind == "scalar"]
-    if scalar:
-        idx = torch.tensor(scalar, device=raw.device)
-        out[:, idx] = torch.tanh(raw[:, idx])
-    return out
-
-
 def init_weights(module: nn.Module, generator: torch.Generator) -> None:
     """PyTorch's default Linear initialisation, drawn from ``generator`` instead of the global RNG."""
     for layer in module.modules():
@@ -226,10 +216,13 @@ class CTGAN:
         return (lse.gather(1, cb.column.unsqueeze(1)).squeeze(1) - chosen).sum() / raw.shape[0]
 
     # --------------------------------------------------------------- sampling
-    def _inference_layers(self, dtype: torch.dtype) -> list[tuple[torch.Tensor, torch.Tensor, bool]]:
-        """The eval-mode generator as (weight, bias, residual) triples, BatchNorm folded into each Linear.
+    def _inference_layers(self, dtype: torch.dtype) -> list[tuple[torch.Tensor, torch.Tensor, int]]:
+        """The eval-mode generator as (weight^T on [h_k .. h_1, z], condition table, residual width) triples.
 
-        Cached per dtype; dropped whenever the weights change (``fit``, ``load_state_dict``).
+        BatchNorm is folded into each Linear. The condition vector is one-hot, so its part of each
+        Linear is a row gather: ``table[category]`` holds that weight column plus the bias
+        (``table`` is the bias alone, shape (1, out), without discrete columns). Cached per dtype;
+        dropped whenever the weights change (``fit``, ``load_state_dict``).
         """
         cache = self.__dict__.setdefault("_inference_cache", {})
         if dtype not in cache:
@@ -241,31 +234,89 @@ class CTGAN:
                         scale = bn.weight / torch.sqrt(bn.running_var + bn.eps)
                         weight = module.fc.weight * scale[:, None]
                         bias = (module.fc.bias - bn.running_mean) * scale + bn.bias
-                        layers.append((weight.to(dtype).contiguous(), bias.to(dtype), True))
+                        width = weight.shape[0]
                     else:
-                        layers.append((module.weight.to(dtype).contiguous(), module.bias.to(dtype), False))
+                        weight, bias, width = module.weight, module.bias, 0
+                    k = weight.shape[1] - self.cond_dim
+                    table = (weight[:, k:].t() + bias[None, :]) if self.cond_dim else bias[None, :]
+                    layers.append((weight[:, :k].to(dtype).t(), table.to(dtype).contiguous(), width))
             cache[dtype] = layers
         return cache[dtype]
 
+    def _span_plan(self) -> tuple[list[int], torch.Tensor, torch.Tensor, torch.Tensor]:
+        """(scalar columns, (S, W) gather index of the softmax spans padded to the widest, pad mask, widths)."""
+        plan = self.__dict__.get("_span_plan_cache")
+        if plan is None:
+            scalar = [s.start for s in self.spans if s.kind == "scalar"]
+            soft = [s for s in self.spans if s.kind != "scalar"]
+            wmax = max((s.width for s in soft), default=1)
+            index = torch.tensor([[s.start + min(j, s.width - 1) for j in range(wmax)] for s in soft],
+                                 dtype=torch.long).reshape(len(soft), wmax)
+            pad = torch.tensor([[j >= s.width for j in range(wmax)] for s in soft],
+                               dtype=torch.bool).reshape(len(soft), wmax)
+            widths = torch.tensor([s.width for s in soft], dtype=torch.long)
+            plan = self.__dict__["_span_plan_cache"] = (scalar, index, pad, widths)
+        return plan
+
     @torch.inference_mode()
+    def sample_codes(self, n: int, category: torch.Tensor | None, generator: torch.Generator,
+                     bf16: bool = False) -> tuple[np.ndarray, np.ndarray]:
+        """``n`` sampled rows as (tanh scalars (n, n_scalar spans), codes (n, n_softmax spans)).
+
+        ``category`` (CPU, long) is each row's conditioned global category (None without discrete
+        columns). All noise comes from the CPU ``generator`` (the Gaussian input, then one uniform
+        per softmax span and row), so rows do not depend on the device. Each softmax span's code is
+        a categorical draw from softmax(logits) by inverse CDF: the distribution of CTGAN's argmax of
+        Gumbel-softmax(logits), for one uniform per span instead of one Gumbel per matrix column.
+        The generator runs with BatchNorm folded into the Linears (eval mode), in bfloat16 on the CPU
+        when ``bf16`` (AVX-512 BF16 / AMX matmuls), its residual outputs written into one buffer.
+        """
+        scalar, index, pad, widths = self._span_plan()
+        z = torch.randn(n, self.embedding_dim, generator=generator)
+        u = torch.rand(n, len(widths), 1, generator=generator)
+        dtype = torch.bfloat16 if bf16 and self.device.type == "cpu" else torch.float32
+        layers = self._inference_layers(dtype)
+        hidden = sum(width for _, _, width in layers)
+        buf = torch.empty(n, hidden + self.embedding_dim, dtype=dtype, device=self.device)
+        buf[:, hidden:].copy_(z)
+        cat = None if category is None or not self.cond_dim else category.to(self.device)
+        off = hidden
+        raw = None
+        for weight_t, table, width in layers:
+            bias = table[cat] if cat is not None else table
+            out = torch.addmm(bias, buf[:, off:], weight_t)
+            if width:
+                torch.clamp_min(out, 0, out=buf[:, off - width:off])
+                off -= width
+            else:
+                raw = out
+        raw = raw.float().cpu()
+        scalars = torch.tanh(raw[:, scalar]) if scalar else raw.new_zeros(n, 0)
+        if len(widths):
+            logits = raw[:, index].masked_fill_(pad, -torch.inf)
+            logits -= logits.amax(dim=2, keepdim=True)
+            cum = logits.exp_().cumsum_(dim=2)
+            codes = (cum < u * cum[:, :, -1:]).sum(dim=2, dtype=torch.int32)
+            codes = torch.minimum(codes, (widths - 1).to(torch.int32))
+        else:
+            codes = torch.zeros(n, 0, dtype=torch.int32)
+        return scalars.numpy(), codes.numpy()
+
     def sample(self, n: int, cond: torch.Tensor | None, generator: torch.Generator,
                bf16: bool = False) -> np.ndarray:
-        """``n`` decodable rows; noise from the CPU ``generator`` so rows do not depend on the device.
+        """``n`` decodable rows as a matrix (tanh scalars, one-hot codes); see :meth:`sample_codes`.
 
-        Runs the generator with BatchNorm folded into the Linear layers (eval mode), in bfloat16 on
-        the CPU when ``bf16`` (AVX-512 BF16 / AMX matmuls, ~2x the fp32 throughput).
+        ``cond`` is a one-hot condition vector per row.
         """
-        z = torch.randn(n, self.embedding_dim, generator=generator)
-        gumbel_u = torch.rand(n, self.data_dim, generator=generator)
-        x = z if cond is None else torch.cat([z, cond.cpu()], dim=1)
-        dtype = torch.bfloat16 if bf16 and self.device.type == "cpu" else torch.float32
-        h = x.to(self.device, dtype)
-        for weight, bias, residual in self._inference_layers(dtype):
-            out = nn.functional.linear(h, weight, bias)
-            h = torch.cat([torch.relu(out), h], dim=1) if residual else out
-        raw = h.float()
-        gumbel = gumbel_noise(gumbel_u).to(self.device)
-        return decodable(raw, self.spans, gumbel).cpu().numpy()
+        category = None if cond is None or not self.cond_dim else cond.cpu().argmax(dim=1)
+        scalars, codes = self.sample_codes(n, category, generator, bf16)
+        out = np.zeros((n, self.data_dim), dtype=np.float32)
+        rows = np.arange(n)
+        soft = [s for s in self.spans if s.kind != "scalar"]
+        out[:, [s.start for s in self.spans if s.kind == "scalar"]] = scalars
+        for j, s in enumerate(soft):
+            out[rows, s.start + codes[:, j]] = 1.0
+        return out
 
     @torch.inference_mode()
     def critic(self, x: torch.Tensor, batch: int = 65_536) -> np.ndarray:

@@ -165,9 +165,11 @@ class SyntheticGenerator:
             seed = int(self._stream.integers(2**63 - 1))
         seed = self._check_seed(seed)
         forced = self._resolve_conditions(conditions)
-        blocks = -(-n // GENERATE_BLOCK_ROWS)
-        matrix = np.concatenate([self._block_matrix(i, GENERATE_BLOCK_ROWS, seed, forced) for i in range(blocks)])
-        return self._decode(matrix[:n])
+        blocks = [self._block_codes(i, GENERATE_BLOCK_ROWS, seed, forced)
+                  for i in range(-(-n // GENERATE_BLOCK_ROWS))]
+        if len(blocks) == 1:
+            return self._decode(blocks[0][0][:n], blocks[0][1][:n])
+        return self._decode(np.concatenate([b[0] for b in blocks])[:n], np.concatenate([b[1] for b in blocks])[:n])
 
     def generate_block(self, block_index: int, block_size: int, seed: int,
                        conditions: dict | None = None) -> pd.DataFrame:
@@ -181,23 +183,26 @@ class SyntheticGenerator:
         if isinstance(block_index, bool) or not isinstance(block_index, (int, np.integer)) or block_index < 0:
             raise ValueError(f"block_index must be a non-negative int, got {block_index!r}.")
         seed = self._check_seed(seed)
-        return self._decode(self._block_matrix(int(block_index), size, seed, self._resolve_conditions(conditions)))
+        return self._decode(*self._block_codes(int(block_index), size, seed, self._resolve_conditions(conditions)))
 
-    def _block_matrix(self, block_index: int, size: int, seed: int, forced: list[tuple[Any, int, int]]) -> np.ndarray:
+    def _block_codes(self, block_index: int, size: int, seed: int,
+                     forced: list[tuple[Any, int, int]]) -> tuple[np.ndarray, np.ndarray]:
+        """One block as (scalars, codes) (see :meth:`CTGAN.sample_codes`); all noise from one CPU generator."""
         g = _torch_generator(np.random.SeedSequence([seed, block_index]))
         if forced:
-            cond = self._sampler.fixed(forced[0][2], size, device=torch.device("cpu"))
+            category = torch.full((size,), forced[0][2], dtype=torch.long)
         else:
-            cond = self._sampler.sample_original(size, g, device=torch.device("cpu"))
-        matrix = self._model.sample(size, cond, g, bf16=self.config_["sample_bf16"])
-        for span, code, _ in forced:
-            block = matrix[:, span.start:span.end]
-            block[:] = -np.inf
-            block[:, code] = 0.0
-        return matrix
+            category = self._sampler.sample_categories(size, g)
+        scalars, codes = self._model.sample_codes(size, category, g, bf16=self.config_["sample_bf16"])
+        if forced:
+            soft = [s for s in self._transformer.spans_ if s.kind != "scalar"]
+            for span, code, _ in forced:
+                codes[:, soft.index(span)] = code
+        return scalars, codes
 
-    def _decode(self, matrix: np.ndarray) -> pd.DataFrame:
-        return self._transformer.inverse_transform(matrix)[self.columns_]
+    def _decode(self, scalars: np.ndarray, codes: np.ndarray) -> pd.DataFrame:
+        df = self._transformer.decode(scalars, codes)
+        return df if list(df.columns) == self.columns_ else df[self.columns_]
 
     def _resolve_conditions(self, conditions: dict | None) -> list[tuple[Any, int, int]]:
         """[(onehot span, code, global category id)] in training column order; the first one also drives the condition vector."""

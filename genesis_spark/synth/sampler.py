@@ -113,6 +113,17 @@ class ConditionalSampler:
         cond.scatter_(1, category.unsqueeze(1), 1.0)
         return cond
 
+    def sample_categories(self, batch: int, generator: torch.Generator) -> torch.Tensor | None:
+        """Generation conditions as global category ids on the CPU (one uniform per row, inverse CDF of
+        the training frequencies across all discrete columns); None without discrete columns."""
+        if self.n_discrete == 0:
+            return None
+        cum = self.__dict__.get("_cpu_category_cum")
+        if cum is None:
+            cum = self._cpu_category_cum = torch.cumsum(self.category_probs.cpu().double(), 0).float()
+        u = torch.rand(batch, generator=generator)
+        return torch.searchsorted(cum, u, right=True).clamp_(max=self.n_categories - 1)
+
     def fixed(self, category: int, batch: int, device: torch.device | None = None) -> torch.Tensor:
         """A condition vector selecting global category ``category`` for every row."""
         cond = torch.zeros(batch, self.n_categories, device=device or self.device)

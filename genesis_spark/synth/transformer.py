@@ -290,24 +290,60 @@ class DataTransformer:
 
     # ------------------------------------------------------ inverse_transform
     def inverse_transform(self, matrix: np.ndarray) -> pd.DataFrame:
-        """Decode a (generator-activated) matrix back into a DataFrame with the training dtypes."""
+        """Decode a (generator-activated) matrix back into a DataFrame with the training dtypes.
+
+        Each scalar span is read as is, each softmax span by its argmax; see :meth:`decode`.
+        """
         if matrix.ndim != 2 or matrix.shape[1] != self.output_dim:
             raise ValueError(f"Expected a matrix of width {self.output_dim}, got shape {matrix.shape}.")
-        by_column: dict[str, list[Span]] = {}
-        for span in self.spans_:
-            by_column.setdefault(span.column, []).append(span)
+        scalars = matrix[:, [s.start for s in self.spans_ if s.kind == "scalar"]]
+        soft = [s for s in self.spans_ if s.kind != "scalar"]
+        codes = np.empty((len(matrix), len(soft)), dtype=np.int64)
+        for j, s in enumerate(soft):
+            codes[:, j] = matrix[:, s.start:s.end].argmax(axis=1)
+        return self.decode(scalars, codes)
+
+    def decode(self, scalars: np.ndarray, codes: np.ndarray) -> pd.DataFrame:
+        """Rows from their scalar values and softmax codes, with the training columns and dtypes.
+
+        ``scalars[:, k]`` is the k-th ``scalar`` span's value (clipped to [-1, 1]), ``codes[:, j]``
+        the chosen index within the j-th other span (mode, null or one-hot), both in span order.
+        Vectorized per column: table lookups by code, no per-span matrix slices.
+        """
+        n_scalar = sum(s.kind == "scalar" for s in self.spans_)
+        if scalars.ndim != 2 or codes.ndim != 2 or scalars.shape[1] != n_scalar or \
+                codes.shape[1] != len(self.spans_) - n_scalar or len(scalars) != len(codes):
+            raise ValueError(f"Expected {n_scalar} scalar and {len(self.spans_) - n_scalar} code columns of "
+                             f"equal length, got shapes {scalars.shape} and {codes.shape}.")
         data = {}
+        k = j = 0
         for col in self.columns_:
-            spans = by_column[col.name]
             if isinstance(col, DiscreteColumn):
-                data[col.name] = self._inverse_discrete(col, matrix[:, spans[0].start:spans[0].end])
+                data[col.name] = self._inverse_discrete(col, codes[:, j])
+                j += 1
             else:
-                data[col.name] = self._inverse_continuous(col, matrix, spans)
+                mode = codes[:, j]
+                null = (codes[:, j + 1] == 1) if col.has_nulls else None
+                data[col.name] = self._inverse_continuous(col, scalars[:, k], mode, null)
+                k += 1
+                j += 2 if col.has_nulls else 1
         return pd.DataFrame(data)
 
     @staticmethod
-    def _inverse_discrete(col: DiscreteColumn, block: np.ndarray) -> pd.Series:
-        codes = block.argmax(axis=1)
+    def _inverse_discrete(col: DiscreteColumn, codes: np.ndarray) -> pd.Series:
+        if col.value_kind == "category":
+            positions = {v: i for i, v in enumerate(col.dtype_categories or ())}
+            if all(v is None or v in positions for v in col.categories):
+                lookup = np.array([-1 if v is None else positions[v] for v in col.categories], dtype=np.int64)
+                return pd.Series(pd.Categorical.from_codes(lookup[codes],
+                                                           categories=list(col.dtype_categories or ())))
+        elif None not in col.categories and col.value_kind in ("int", "float", "bool"):
+            try:
+                dtype = np.dtype(col.dtype)
+            except TypeError:  # an extension dtype (Int64, boolean, ...): the generic path below
+                dtype = None
+            if dtype is not None and dtype.kind in "biuf":
+                return pd.Series(np.asarray(col.categories, dtype=dtype)[codes])
         values = np.asarray(col.categories + (None,), dtype=object)[:-1][codes]
         if col.value_kind == "category":
             return pd.Series(pd.Categorical(values, categories=list(col.dtype_categories or ())))
@@ -318,15 +354,14 @@ class DataTransformer:
             logger.warning("column %r: could not restore dtype %s; returning object", col.name, col.dtype)
             return series
 
-    def _inverse_continuous(self, col: ContinuousColumn, matrix: np.ndarray, spans: list[Span]) -> pd.Series:
-        scalar = np.clip(matrix[:, spans[0].start].astype(np.float64), -1.0, 1.0)
-        mode = matrix[:, spans[1].start:spans[1].end].argmax(axis=1)
+    def _inverse_continuous(self, col: ContinuousColumn, scalar: np.ndarray, mode: np.ndarray,
+                            null: np.ndarray | None) -> pd.Series:
+        scalar = np.clip(scalar.astype(np.float64), -1.0, 1.0)
         x = scalar * STD_MULTIPLIER * np.asarray(col.stds)[mode] + np.asarray(col.means)[mode]
         if col.log:
             x = np.exp(x)
         if self.clip:
             x = np.clip(x, col.minimum, col.maximum)
-        null = (matrix[:, spans[2].start:spans[2].end].argmax(axis=1) == 1) if col.has_nulls else None
         if col.value_kind in ("int", "datetime"):
             x = np.round(x)
         if col.value_kind == "datetime":
