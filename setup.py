@@ -33,5 +33,6 @@ setup(
         "bench": ["ctgan==0.12.1", "sdmetrics>=0.18", "imbalanced-learn>=0.12"],
         "mlflow": ["mlflow>=2.10"],
     },
-    entry_points={"console_scripts": ["genesis=genesis_spark.cli:main"]},
+    entry_points={"console_scripts": ["genesis=genesis_spark.cli:main",
+                                    "genesis-augment=genesis_spark.spark.job:run"]},
 )

@@ -62,5 +62,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     return cli_main(cli_arguments(args))
 
 
-if __name__ == "__main__":  # pragma: no cover
+def run() -> None:
+    """Console-script / Databricks ``python_wheel_task`` entry point: exits with ``main``'s status.
+
+    A wheel task ignores a returned integer, so a failed run (a missed quality gate included)
+    must leave through ``SystemExit`` to mark the task failed.
+    """
     sys.exit(main())
+
+
+if __name__ == "__main__":  # pragma: no cover
+    run()
