@@ -187,8 +187,9 @@ class SyntheticGenerator:
 
     def _block_codes(self, block_index: int, size: int, seed: int,
                      forced: list[tuple[Any, int, int]]) -> tuple[np.ndarray, np.ndarray]:
-        """One block as (scalars, codes) (see :meth:`CTGAN.sample_codes`); all noise from one CPU generator."""
-        g = _torch_generator(np.random.SeedSequence([seed, block_index]))
+        """One block as (scalars, codes) (see :meth:`CTGAN.sample_codes`); all noise from one CPU generator
+        (SFC64, seeded by (seed, block_index))."""
+        g = np.random.Generator(np.random.SFC64(np.random.SeedSequence([seed, block_index])))
         if forced:
             category = torch.full((size,), forced[0][2], dtype=torch.long)
         else:

@@ -113,7 +113,7 @@ class ConditionalSampler:
         cond.scatter_(1, category.unsqueeze(1), 1.0)
         return cond
 
-    def sample_categories(self, batch: int, generator: torch.Generator) -> torch.Tensor | None:
+    def sample_categories(self, batch: int, rng: np.random.Generator) -> torch.Tensor | None:
         """Generation conditions as global category ids on the CPU (one uniform per row, inverse CDF of
         the training frequencies across all discrete columns); None without discrete columns."""
         if self.n_discrete == 0:
@@ -121,7 +121,7 @@ class ConditionalSampler:
         cum = self.__dict__.get("_cpu_category_cum")
         if cum is None:
             cum = self._cpu_category_cum = torch.cumsum(self.category_probs.cpu().double(), 0).float()
-        u = torch.rand(batch, generator=generator)
+        u = torch.from_numpy(rng.random(batch, dtype=np.float32))
         return torch.searchsorted(cum, u, right=True).clamp_(max=self.n_categories - 1)
 
     def fixed(self, category: int, batch: int, device: torch.device | None = None) -> torch.Tensor:
