@@ -17,7 +17,7 @@ with a KD-tree (``n_jobs=-1``) over the continuous columns plus one coordinate p
 combination, then brute force only for rows with no neighbour within distance 1. Measured on
 100k x 100k demo rows (2 cores): a KD-tree on the full one-hot matrix (43 dims) did not finish
 in 5 minutes, ball tree and brute force take ~15 s on the 12-dim numeric-only matrix, where
-the KD-tree takes ~5 s (bench/RESULTS_quality.md).
+the KD-tree takes ~5 s (bench/RESULTS.md).
 
 Audit (:func:`audit`):
 
