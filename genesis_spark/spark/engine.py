@@ -70,11 +70,7 @@ class SparkEngine:
             return self._profile_without_target(frame)
         from genesis_spark.spark.stats import profile
 
-        p = profile(frame, target_column)
-        columns = tuple(ColumnProfile(c.name, c.dtype, c.nulls, -1 if c.distinct is None else c.distinct,
-                                      c.min, c.max) for c in p.columns)
-        return Profile(n_rows=p.n_rows, target_column=target_column, class_counts=dict(p.class_counts),
-                       columns=columns, id_like=tuple(p.id_like))
+        return profile(frame, target_column)  # a Profile with Spark's extras (target nulls, ID flags)
 
     def _profile_without_target(self, frame) -> Profile:
         from pyspark.sql import functions as F

@@ -17,8 +17,11 @@ import datetime as _dt
 import decimal
 import logging
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Sequence
+
+from genesis_spark.pipeline.engine import ColumnProfile as EngineColumnProfile
+from genesis_spark.pipeline.engine import Profile as EngineProfile
 
 logger = logging.getLogger(__name__)
 
@@ -37,15 +40,10 @@ _COMPLEX = ("ArrayType", "MapType", "StructType", "BinaryType", "VariantType")
 
 
 @dataclass(frozen=True)
-class ColumnProfile:
+class ColumnProfile(EngineColumnProfile):
     """One column: Spark type, null count, approximate distinct count, range, and whether it is ID-like."""
 
-    name: str
-    dtype: str
-    nulls: int
     distinct: int | None
-    min: Any = None
-    max: Any = None
     id_like: bool = False
 
     def to_dict(self) -> dict[str, Any]:
@@ -55,7 +53,7 @@ class ColumnProfile:
 
 
 @dataclass(frozen=True)
-class Profile:
+class Profile(EngineProfile):
     """Class counts and shares of the target, per-column profile, and the ID-like columns kept out of training.
 
     ``class_counts`` maps each target value to its row count, largest first; rows whose
@@ -64,18 +62,8 @@ class Profile:
     >= 95% of the rows); ``training_columns`` is every other column except the target.
     """
 
-    n_rows: int
-    target_column: str
-    class_counts: dict[Any, int] = field(default_factory=dict)
     target_nulls: int = 0
-    columns: tuple[ColumnProfile, ...] = ()
-    id_like: tuple[str, ...] = ()
     declared_id_columns: tuple[str, ...] = ()
-
-    @property
-    def class_shares(self) -> dict[Any, float]:
-        """Each class's share of all rows."""
-        return {k: (v / self.n_rows if self.n_rows else 0.0) for k, v in self.class_counts.items()}
 
     @property
     def minority_class(self) -> Any:
@@ -86,11 +74,6 @@ class Profile:
     def majority_class(self) -> Any:
         """The class with the most rows."""
         return max(self.class_counts, key=lambda k: (self.class_counts[k], str(k)))
-
-    @property
-    def minority_share(self) -> float:
-        """The smallest class share."""
-        return self.class_shares[self.minority_class] if self.class_counts else 0.0
 
     @property
     def training_columns(self) -> tuple[str, ...]:
@@ -136,6 +119,8 @@ class Profile:
         if self.id_like:
             lines.append(f"ID-like columns (excluded from training): {', '.join(self.id_like)}")
         return "\n".join(lines)
+
+    format = to_text  # the engine-neutral name the ``analyze`` step prints
 
 
 def _short(value: Any) -> str:
