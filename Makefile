@@ -3,7 +3,7 @@
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV ?= .venv
 PY := $(VENV)/bin/python
-EXTRAS ?= spark,dev,bench
+EXTRAS ?= spark,dev,bench,mlflow
 
 .PHONY: install demo test test-all bench clean
 
