@@ -171,7 +171,7 @@ def _demo_command(args: argparse.Namespace) -> int:
         raise _RunFailed(result.error or "demo failed")
     print(format_summary(result, f"demo run {result.run_id}: success"))
     print(f"\nopen the report: {result.outputs.get('report_path')}")
-    print("read a table back: python -c \"from genesis_spark.delta import read_version; "
+    print(f"read a table back: {sys.executable} -c \"from genesis_spark.delta import read_version; "
           f"print(read_version('{folder / 'lakehouse' / 'augmented_train'}', 'latest').num_rows)\"")
     return 0
 

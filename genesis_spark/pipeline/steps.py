@@ -143,7 +143,8 @@ class Analyze(Step):
             ctx.metrics["minority_share"] = profile.minority_share
         if self["report"]:
             print(profile.format())  # the report the user asked for (report=True)
-        logger.info("analyze:\n%s", profile.format())
+        else:
+            logger.info("analyze:\n%s", profile.format())
 
 
 class Split(Step):
