@@ -15,6 +15,8 @@ from genesis_spark.synth.spans import ContinuousColumn, DiscreteColumn, Span, Va
 logger = logging.getLogger(__name__)
 
 STD_MULTIPLIER = 4.0
+# A bound is a point mass when at least this share of a column's real rows sit exactly on it.
+POINT_MASS_MIN_SHARE = 0.01
 Column = ContinuousColumn | DiscreteColumn
 
 
@@ -92,6 +94,9 @@ class DataTransformer:
         self.log_skew = log_skew
         self.columns_: list[Column] = []
         self.spans_: list[Span] = []
+        # column -> [per-mode share of below-min draws kept at min, same for max]; the rest is
+        # reflected into range. None (artifacts from before): out-of-range values are clipped.
+        self.bound_keep_: dict[str, list[list[float]]] | None = None
 
     # ------------------------------------------------------------------ fit
     def fit(self, df: pd.DataFrame, discrete_columns: Sequence[str], seed: int = 0) -> "DataTransformer":
@@ -111,8 +116,41 @@ class DataTransformer:
             else self._fit_continuous(df[name], np.random.default_rng(seeds[i]))
             for i, name in enumerate(df.columns)
         ]
+        self.bound_keep_ = {col.name: self._bound_keep(col, df[col.name])
+                            for col in self.columns_ if isinstance(col, ContinuousColumn)}
         self._build_spans()
         return self
+
+    def _bound_keep(self, col: ContinuousColumn, series: pd.Series) -> list[list[float]]:
+        """Per mode, the share of out-of-range draws to keep on each bound (the rest is reflected).
+
+        A bound holding a genuine point mass (share ``p`` of real rows, at least
+        ``POINT_MASS_MIN_SHARE``) keeps, of mode k's draws beyond it, about ``p * P(k | bound) /
+        (w_k * P(beyond bound | k))``: the mass mode k should put on the bound over the mass its
+        Gaussian spills past it. Elsewhere every out-of-range draw is reflected.
+        """
+        from scipy.special import ndtr
+
+        values, null = self._to_float(series, col.value_kind)
+        x = values[~null]
+        means, stds, weights = (np.asarray(v, dtype=np.float64) for v in (col.means, col.stds, col.weights))
+        out = []
+        for bound, sign in ((col.minimum, -1.0), (col.maximum, 1.0)):
+            share = float((x == bound).mean()) if len(x) else 0.0
+            if share < POINT_MASS_MIN_SHARE:
+                out.append([0.0] * col.n_modes)
+                continue
+            b = np.log(bound) if col.log else bound
+            z = (b - means) / stds
+            logp = np.log(np.maximum(weights, 1e-300)) - np.log(stds) - 0.5 * z ** 2
+            resp = np.exp(logp - logp.max())
+            resp /= resp.sum()
+            beyond = np.clip(z * sign, -STD_MULTIPLIER, STD_MULTIPLIER)  # draws reach mean +- 4 std
+            tail = np.maximum(ndtr(-beyond) - ndtr(-STD_MULTIPLIER), 0.0)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                keep = np.where(tail > 1e-9, share * resp / (weights * tail), 1.0)
+            out.append([float(v) for v in np.clip(keep, 0.0, 1.0)])
+        return out
 
     def _fit_discrete(self, series: pd.Series) -> DiscreteColumn:
         kind = value_kind(series)
@@ -316,6 +354,7 @@ class DataTransformer:
             raise ValueError(f"Expected {n_scalar} scalar and {len(self.spans_) - n_scalar} code columns of "
                              f"equal length, got shapes {scalars.shape} and {codes.shape}.")
         data = {}
+        keys = self._row_keys(scalars, codes) if self.clip and self.bound_keep_ is not None else None
         k = j = 0
         for col in self.columns_:
             if isinstance(col, DiscreteColumn):
@@ -324,10 +363,23 @@ class DataTransformer:
             else:
                 mode = codes[:, j]
                 null = (codes[:, j + 1] == 1) if col.has_nulls else None
-                data[col.name] = self._inverse_continuous(col, scalars[:, k], mode, null)
+                data[col.name] = self._inverse_continuous(col, scalars[:, k], mode, null, keys, k)
                 k += 1
                 j += 2 if col.has_nulls else 1
         return pd.DataFrame(data)
+
+    @staticmethod
+    def _row_keys(scalars: np.ndarray, codes: np.ndarray) -> np.ndarray:
+        """A 64-bit hash of each row's scalars and codes: per-row pseudo-randomness that depends
+        only on the row itself (so block determinism and prefix equality hold)."""
+        h = np.full(len(scalars), 0x9E3779B97F4A7C15, dtype=np.uint64)
+        parts = [np.ascontiguousarray(scalars, dtype=np.float64).view(np.uint64),
+                 np.ascontiguousarray(codes, dtype=np.int64).view(np.uint64)]
+        with np.errstate(over="ignore"):
+            for part in parts:
+                for c in range(part.shape[1]):
+                    h = _mix64(h ^ part[:, c])
+        return h
 
     @staticmethod
     def _inverse_discrete(col: DiscreteColumn, codes: np.ndarray) -> pd.Series:
@@ -355,11 +407,15 @@ class DataTransformer:
             return series
 
     def _inverse_continuous(self, col: ContinuousColumn, scalar: np.ndarray, mode: np.ndarray,
-                            null: np.ndarray | None) -> pd.Series:
+                            null: np.ndarray | None, keys: np.ndarray | None = None,
+                            salt: int = 0) -> pd.Series:
         scalar = np.clip(scalar.astype(np.float64), -1.0, 1.0)
         x = scalar * STD_MULTIPLIER * np.asarray(col.stds)[mode] + np.asarray(col.means)[mode]
         if col.log:
             x = np.exp(x)
+        keep = (self.bound_keep_ or {}).get(col.name) if keys is not None else None
+        if self.clip and keep is not None:
+            x = self._reflect(x, col, mode, keep, keys, salt)
         if self.clip:
             x = np.clip(x, col.minimum, col.maximum)
         if col.value_kind in ("int", "datetime"):
@@ -386,6 +442,24 @@ class DataTransformer:
             logger.warning("column %r: could not restore dtype %s; returning float", col.name, col.dtype)
             return series
 
+    @staticmethod
+    def _reflect(x: np.ndarray, col: ContinuousColumn, mode: np.ndarray, keep: list[list[float]],
+                 keys: np.ndarray, salt: int) -> np.ndarray:
+        """Reflect out-of-range values at the bounds, except a per-mode share kept on a bound that
+        holds a real point mass (chosen by the row hash); the caller clips what is still outside."""
+        lo, hi = col.minimum, col.maximum
+        below, above = x < lo, x > hi
+        if not (below.any() or above.any()):
+            return x
+        with np.errstate(over="ignore"):
+            u = (_mix64(keys ^ np.uint64((salt + 1) * 0xD1B54A32D192ED69 % 2**64)) >> np.uint64(11)) \
+                * (1.0 / 2**53)
+        stay_lo = below & (u < np.asarray(keep[0], dtype=np.float64)[mode])
+        stay_hi = above & (u < np.asarray(keep[1], dtype=np.float64)[mode])
+        x = np.where(below & ~stay_lo, 2 * lo - x, x)
+        x = np.where(above & ~stay_hi, 2 * hi - x, x)
+        return np.where(stay_lo, lo, np.where(stay_hi, hi, x))
+
     # ----------------------------------------------------------------- state
     def to_dict(self) -> dict[str, Any]:
         """JSON-able statistics (everything needed to rebuild the transformer)."""
@@ -396,7 +470,8 @@ class DataTransformer:
             cols.append(d)
         return {"max_modes": self.max_modes, "weight_threshold": self.weight_threshold,
                 "max_gmm_rows": self.max_gmm_rows, "clip": self.clip,
-                "max_integer_categories": self.max_integer_categories, "log_skew": self.log_skew, "columns": cols}
+                "max_integer_categories": self.max_integer_categories, "log_skew": self.log_skew,
+                "bound_keep": self.bound_keep_, "columns": cols}
 
     @classmethod
     def from_dict(cls, state: dict[str, Any]) -> "DataTransformer":
@@ -410,5 +485,16 @@ class DataTransformer:
             tupled = {k: tuple(v) if isinstance(v, list) else v for k, v in d.items()}
             cols.append(DiscreteColumn(**tupled) if kind == "discrete" else ContinuousColumn(**tupled))
         t.columns_ = cols
+        bound_keep = state.get("bound_keep")
+        t.bound_keep_ = None if bound_keep is None else {str(k): [list(map(float, v[0])), list(map(float, v[1]))]
+                                                         for k, v in bound_keep.items()}
         t._build_spans()
         return t
+
+
+def _mix64(h: np.ndarray) -> np.ndarray:
+    """splitmix64 finaliser on uint64 arrays (wrapping arithmetic)."""
+    with np.errstate(over="ignore"):
+        h = (h ^ (h >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        h = (h ^ (h >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        return h ^ (h >> np.uint64(31))
