@@ -38,13 +38,19 @@ PLOT_BINS = 30
 PLOT_TOP_CATEGORIES = 20
 
 
-def infer_kinds(df: pd.DataFrame, discrete_columns: list[str] | None = None) -> dict[str, Kind]:
-    """Map each column of ``df`` to ``numeric``, ``datetime`` or ``discrete`` (rules in the module docstring)."""
+def check_discrete_names(discrete_columns: list[str] | None, columns) -> set[str]:
+    """The named discrete columns as a set; a clear error for a name that is not a column."""
     named = set(discrete_columns or [])
-    unknown = [c for c in named if c not in df.columns]
+    unknown = [c for c in named if c not in columns]
     if unknown:
         raise ValueError(f"discrete_columns names {sorted(unknown)}, which are not columns of the real data. "
-                         f"Columns are: {', '.join(map(str, df.columns))}.")
+                         f"Columns are: {', '.join(map(str, columns))}.")
+    return named
+
+
+def infer_kinds(df: pd.DataFrame, discrete_columns: list[str] | None = None) -> dict[str, Kind]:
+    """Map each column of ``df`` to ``numeric``, ``datetime`` or ``discrete`` (rules in the module docstring)."""
+    named = check_discrete_names(discrete_columns, list(df.columns))
     kinds: dict[str, Kind] = {}
     for column in df.columns:
         dtype = df[column].dtype

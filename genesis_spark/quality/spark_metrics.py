@@ -22,7 +22,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from genesis_spark.quality.fidelity import Kind, null_rate_table, tv_complement_from_counts
+from genesis_spark.quality.fidelity import Kind, check_discrete_names, null_rate_table, tv_complement_from_counts
 
 N_QUANTILES = 1000
 
@@ -31,11 +31,7 @@ _NUMERIC_TYPES = ("ByteType", "ShortType", "IntegerType", "LongType", "FloatType
 
 def spark_kinds(sdf, discrete_columns: list[str] | None = None) -> dict[str, Kind]:
     """Column kinds from a Spark schema, with the same rules as :func:`fidelity.infer_kinds`."""
-    named = set(discrete_columns or [])
-    unknown = [c for c in named if c not in sdf.columns]
-    if unknown:
-        raise ValueError(f"discrete_columns names {sorted(unknown)}, which are not columns of the real data. "
-                         f"Columns are: {', '.join(sdf.columns)}.")
+    named = check_discrete_names(discrete_columns, sdf.columns)
     kinds: dict[str, Kind] = {}
     for f in sdf.schema.fields:
         type_name = type(f.dataType).__name__

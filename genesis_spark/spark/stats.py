@@ -89,15 +89,11 @@ class Profile(EngineProfile):
         raise KeyError(f"No column {name!r} in the profile; columns are {', '.join(c.name for c in self.columns)}.")
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-able form (class labels as strings)."""
+        """JSON-able form (class labels as strings): the engine profile's keys plus Spark's extras."""
         return {
-            "n_rows": self.n_rows,
-            "target_column": self.target_column,
-            "class_counts": {str(k): int(v) for k, v in self.class_counts.items()},
-            "class_shares": {str(k): round(v, 6) for k, v in self.class_shares.items()},
+            **super().to_dict(),
             "target_nulls": self.target_nulls,
-            "minority_class": _jsonable(self.minority_class),
-            "id_like": list(self.id_like),
+            "minority_class": _jsonable(self.minority_class) if self.class_counts else None,
             "declared_id_columns": list(self.declared_id_columns),
             "training_columns": list(self.training_columns),
             "columns": [c.to_dict() for c in self.columns],
