@@ -1,25 +1,30 @@
-"""Out-of-range draws are reflected at the bounds, except a real point mass on a bound."""
+"""Continuous columns stay in range: point masses on a bound are a state of their own, other
+out-of-range draws are reflected back inside."""
 from __future__ import annotations
 
 import json
 
 import numpy as np
 import pandas as pd
+import pytest
 
+from genesis_spark.synth.generator import SyntheticGenerator
 from genesis_spark.synth.transformer import DataTransformer
 
 
 def _table(n: int = 4000) -> pd.DataFrame:
     rng = np.random.default_rng(0)
+    amount = rng.lognormal(5.0, 1.0, n).clip(100, 800)          # point masses on both bounds
+    amount[rng.random(n) < 0.05] = np.nan                         # and nulls
     return pd.DataFrame({
         "expo": rng.exponential(10.0, n),                        # density max at its minimum, no point mass
-        "floored": rng.lognormal(5.0, 1.0, n).clip(100, None),   # a real point mass at its minimum
+        "floored": amount,
         "cat": rng.choice(["a", "b", "c"], n),
     })
 
 
 def _raw(t: DataTransformer, n: int = 20_000, seed: int = 1) -> np.ndarray:
-    """Every mode drawn at random with scalars spread over [-1, 1] (extreme values included)."""
+    """Every mode and state drawn at random with scalars spread over [-1, 1] (extreme values included)."""
     rng = np.random.default_rng(seed)
     raw = np.zeros((n, t.output_dim), dtype=np.float32)
     for span in t.spans_:
@@ -30,31 +35,46 @@ def _raw(t: DataTransformer, n: int = 20_000, seed: int = 1) -> np.ndarray:
     return raw
 
 
-def test_share_at_a_bound_is_not_inflated_and_values_stay_in_range():
+def test_point_masses_on_the_bounds_and_nulls_become_states():
+    df = _table()
+    t = DataTransformer().fit(df, ["cat"], seed=0)
+    floored, expo = t.column("floored"), t.column("expo")
+    x = df["floored"].dropna()
+    assert floored.states == ("value", "null", "minimum", "maximum")
+    assert floored.minimum_share == pytest.approx((x == 100).mean())
+    assert floored.maximum_share == pytest.approx((x == 800).mean())
+    assert expo.states == ("value",)
+    assert [s.kind for s in t.spans_ if s.column == "floored"] == ["scalar", "mode", "state"]
+    # the mixture models the values strictly inside the bounds only
+    assert min(floored.means) > np.log(100) and max(floored.means) < np.log(800)
+
+    matrix = t.transform(df, None)
+    state = [s for s in t.spans_ if s.kind == "state"][0]
+    codes = matrix[:, state.start:state.end].argmax(axis=1)
+    np.testing.assert_array_equal(codes == 1, df["floored"].isna())
+    np.testing.assert_array_equal(codes == 2, df["floored"] == 100)
+    np.testing.assert_array_equal(codes == 3, df["floored"] == 800)
+    back = t.inverse_transform(matrix)
+    np.testing.assert_allclose(back["floored"], df["floored"], rtol=1e-4)  # NaN == NaN here
+
+
+def test_decoded_values_stay_in_range_without_a_fake_point_mass():
     df = _table()
     t = DataTransformer().fit(df, ["cat"], seed=0)
     out = t.inverse_transform(_raw(t))
     for c in ["expo", "floored"]:
-        assert out[c].between(df[c].min(), df[c].max()).all()
+        assert out[c].dropna().between(df[c].min(), df[c].max()).all()
     assert (df["expo"] == df["expo"].min()).mean() < 0.01
-    assert (out["expo"] == df["expo"].min()).mean() < 0.05
-    assert (out["expo"] == df["expo"].max()).mean() < 0.05
-    # pure clipping (an artifact from before) piles the spill onto the bound
-    state = {k: v for k, v in t.to_dict().items() if k != "bound_keep"}
-    clipped = DataTransformer.from_dict(state).inverse_transform(_raw(t))
-    assert (clipped["expo"] == df["expo"].min()).mean() > 3 * (out["expo"] == df["expo"].min()).mean()
+    assert (out["expo"] == df["expo"].min()).mean() < 0.001   # reflected, not piled on the bound
+    assert (out["expo"] == df["expo"].max()).mean() < 0.001
+    # the bounds of "floored" are reached through its states: a quarter of the rows each here
+    assert 0.2 < (out["floored"] == 100).mean() < 0.3
+    assert 0.2 < out["floored"].isna().mean() < 0.3
+    unclipped = DataTransformer.from_dict({**t.to_dict(), "clip": False}).inverse_transform(_raw(t))
+    assert not unclipped["expo"].between(df["expo"].min(), df["expo"].max()).all()
 
 
-def test_a_real_point_mass_on_a_bound_is_kept():
-    df = _table()
-    real_share = (df["floored"] == 100).mean()
-    assert real_share > 0.1
-    t = DataTransformer().fit(df, ["cat"], seed=0)
-    share = (t.inverse_transform(_raw(t))["floored"] == 100).mean()
-    assert 0.02 < share < 2 * real_share
-
-
-def test_reflection_is_per_row_and_survives_the_state_dict():
+def test_decoding_is_per_row_and_survives_the_state_dict():
     df = _table()
     t = DataTransformer().fit(df, ["cat"], seed=0)
     raw = _raw(t, 5000)
@@ -64,13 +84,10 @@ def test_reflection_is_per_row_and_survives_the_state_dict():
     pd.testing.assert_frame_equal(t2.inverse_transform(raw), full)
 
 
-def test_artifacts_without_bound_state_clip_as_before():
-    df = _table()
-    t = DataTransformer().fit(df, ["cat"], seed=0)
-    state = {k: v for k, v in t.to_dict().items() if k != "bound_keep"}
-    old = DataTransformer.from_dict(state)
-    raw = _raw(t, 3000)
-    unclipped = DataTransformer.from_dict({**state, "clip": False}).inverse_transform(raw)
-    got = old.inverse_transform(raw)
-    for c in ["expo", "floored"]:
-        np.testing.assert_allclose(got[c], unclipped[c].clip(df[c].min(), df[c].max()))
+def test_a_trained_generator_reproduces_the_point_mass_share():
+    df = _table(3000)
+    gen = SyntheticGenerator("ctgan", {"epochs": 40, "batch_size": 200, "seed": 0}).fit(df, ["cat"])
+    syn = gen.generate(4000, seed=1)
+    real_share = (df["floored"] == 100).mean()
+    assert abs((syn["floored"] == 100).mean() - real_share) < 0.5 * real_share
+    assert syn["floored"].dropna().between(100, 800).all()

@@ -50,7 +50,7 @@ def test_nulls_are_modelled_and_come_back_at_the_same_rate():
         "c": np.where(rng.random(n) < 0.2, None, rng.choice(["a", "b"], n)).astype(object),
     })
     t, m, back = _round_trip(df, ["c"])
-    assert [s.kind for s in t.spans_ if s.column == "x"] == ["scalar", "mode", "null"]
+    assert [s.kind for s in t.spans_ if s.column == "x"] == ["scalar", "mode", "state"]
     assert back["x"].isna().sum() == df["x"].isna().sum()
     assert back["k"].isna().sum() == df["k"].isna().sum()
     assert str(back["k"].dtype) == "Int64"

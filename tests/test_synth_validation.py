@@ -99,7 +99,8 @@ def test_unknown_config_key_lists_the_accepted_keys():
 
 @pytest.mark.parametrize("key,value", [("epochs", "300"), ("epochs", 0), ("epochs", True), ("batch_size", 1.5),
                                        ("generator_dim", 256), ("device", "tpu"), ("verbose", 1),
-                                       ("generator_lr", -1.0), ("max_training_rows", 0), ("seed", -3)])
+                                       ("generator_lr", -1.0), ("max_training_rows", 0), ("seed", -3),
+                                       ("generator_average", 1.0), ("generator_average", -0.1)])
 def test_wrong_config_value_type(key, value):
     with pytest.raises(TypeError, match=f"config\\['{key}'\\]"):
         SyntheticGenerator("ctgan", {key: value})

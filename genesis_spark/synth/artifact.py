@@ -13,7 +13,7 @@ from typing import Any
 import torch
 
 FORMAT = "genesis_spark.synth/ctgan"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: continuous columns carry a state span (null, point masses on the bounds)
 METADATA_KEY = "genesis_spark"
 _PICKLE_MAGIC = (b"\x80", b"PK\x03\x04")
 

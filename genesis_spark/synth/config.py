@@ -16,6 +16,7 @@ DEFAULT_CONFIG: dict[str, Any] = {
     "discriminator_lr": 2e-4,
     "generator_decay": 1e-6,
     "discriminator_decay": 1e-6,
+    "generator_average": 0.5,  # sample with the generator's weights averaged over the last half of training
     "log_frequency": True,
     "device": "auto",
     "seed": 0,
@@ -71,6 +72,11 @@ def _check(key: str, value: Any) -> Any:
         if value is not None and (isinstance(value, bool) or not isinstance(value, Real) or value < 0):
             raise TypeError(f"config['log_skew'] must be None (off) or a non-negative number, got {value!r}.")
         return None if value is None else float(value)
+    if key == "generator_average":
+        if isinstance(value, bool) or not isinstance(value, Real) or not 0 <= value < 1:
+            raise TypeError(f"config['generator_average'] must be a number in [0, 1) (0: sample with the last "
+                            f"weights), got {value!r}.")
+        return float(value)
     if key == "max_training_rows":
         if value is not None and (not _is_int(value) or value < 1):
             raise TypeError(f"config['max_training_rows'] must be None or a positive int, got {value!r}.")

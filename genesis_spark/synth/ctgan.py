@@ -19,6 +19,7 @@ logger = logging.getLogger(__name__)
 
 GUMBEL_TAU = 0.2
 GP_LAMBDA = 10.0
+BATCHNORM_CALIBRATION_ROWS = 10_000  # rows pushed through the averaged generator to re-estimate BatchNorm
 
 
 class Residual(nn.Module):
@@ -106,6 +107,15 @@ def gaussian_noise(rng: np.random.Generator, shape: tuple[int, int]) -> np.ndarr
     return np.take(_normal_table(), bits).reshape(shape)
 
 
+@torch.no_grad()
+def _accumulate(average: list[torch.Tensor], params: list[torch.Tensor], count: int) -> None:
+    """Fold the ``count``-th sample of ``params`` into their running uniform ``average`` (in place)."""
+    if not average:
+        average.extend(p.detach().clone() for p in params)
+    else:
+        torch._foreach_lerp_(average, [p.detach() for p in params], 1.0 / count)
+
+
 def init_weights(module: nn.Module, generator: torch.Generator) -> None:
     """PyTorch's default Linear initialisation, drawn from ``generator`` instead of the global RNG."""
     for layer in module.modules():
@@ -138,8 +148,15 @@ class CTGAN:
     # --------------------------------------------------------------- training
     def fit(self, data: torch.Tensor, sampler: ConditionalSampler, *, epochs: int, batch_size: int,
             discriminator_steps: int, generator_lr: float, discriminator_lr: float, generator_decay: float,
-            discriminator_decay: float, generator: torch.Generator, verbose: bool = False) -> pd.DataFrame:
-        """Train on ``data`` (already on the device); returns per-epoch mean losses."""
+            discriminator_decay: float, generator: torch.Generator, generator_average: float = 0.0,
+            verbose: bool = False) -> pd.DataFrame:
+        """Train on ``data`` (already on the device); returns per-epoch mean losses.
+
+        ``generator_average`` > 0 keeps the uniform average of the generator's weights over that
+        share of the last steps (Polyak-Ruppert tail averaging) and samples with it, BatchNorm
+        statistics re-estimated for the averaged weights: a GAN's last iterate oscillates around
+        the equilibrium, its average sits much closer (``bench/bench_shape_seeds.py``).
+        """
         from tqdm.auto import tqdm
 
         G, D = self.generator, self.discriminator
@@ -152,6 +169,8 @@ class CTGAN:
         opt_d = torch.optim.Adam(D.parameters(), lr=discriminator_lr, betas=(0.5, 0.9),
                                  weight_decay=discriminator_decay, **fused)
         steps = max(len(data) // batch_size, 1)
+        average_from = math.ceil((1 - generator_average) * epochs * steps) if generator_average > 0 else None
+        average: list[torch.Tensor] = []
         history = []
         bar = tqdm(range(epochs), disable=not verbose, desc="CTGAN")
         for epoch in bar:
@@ -160,6 +179,8 @@ class CTGAN:
                 for _ in range(discriminator_steps):
                     loss_d, pen = self._critic_step(data, sampler, batch_size, opt_d, generator)
                 loss_g = self._generator_step(sampler, batch_size, opt_g, generator)
+                if average_from is not None and epoch * steps + step >= average_from:
+                    _accumulate(average, list(G.parameters()), epoch * steps + step - average_from + 1)
                 losses[step, 0] = loss_g
                 losses[step, 1] = loss_d
                 losses[step, 2] = pen
@@ -167,9 +188,28 @@ class CTGAN:
             history.append((epoch, g, d, p))
             if verbose:
                 bar.set_postfix(generator=f"{g:+.3f}", discriminator=f"{d:+.3f}")
+        if average:
+            with torch.no_grad():
+                torch._foreach_copy_(list(G.parameters()), average)
+            self._calibrate_batchnorm(sampler, batch_size, generator)
         G.eval()
         D.eval()
         return pd.DataFrame(history, columns=["epoch", "generator_loss", "discriminator_loss", "gradient_penalty"])
+
+    @torch.no_grad()
+    def _calibrate_batchnorm(self, sampler: ConditionalSampler, batch: int, generator: torch.Generator) -> None:
+        """Re-estimate the generator's BatchNorm running statistics for its current weights
+        (cumulative averages over ``BATCHNORM_CALIBRATION_ROWS`` rows of training-mode forwards)."""
+        norms = [m for m in self.generator.modules() if isinstance(m, nn.BatchNorm1d)]
+        for norm in norms:
+            norm.reset_running_stats()
+            norm.momentum = None
+        self.generator.train()
+        for _ in range(max(math.ceil(BATCHNORM_CALIBRATION_ROWS / batch), 2)):
+            cb = sampler.sample_train(batch, generator)
+            self.generator(self._conditioned_noise(None if cb is None else cb.cond, batch, generator))
+        for norm in norms:
+            norm.momentum = 0.1
 
     def _conditioned_noise(self, cond: torch.Tensor | None, batch: int, generator: torch.Generator) -> torch.Tensor:
         z = torch.randn(batch, self.embedding_dim, device=self.device, generator=generator)

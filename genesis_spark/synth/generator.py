@@ -125,7 +125,7 @@ class SyntheticGenerator:
             discriminator_steps=cfg["discriminator_steps"], generator_lr=cfg["generator_lr"],
             discriminator_lr=cfg["discriminator_lr"], generator_decay=cfg["generator_decay"],
             discriminator_decay=cfg["discriminator_decay"], generator=_torch_generator(seeds[3].spawn(1)[0], device),
-            verbose=cfg["verbose"],
+            generator_average=cfg["generator_average"], verbose=cfg["verbose"],
         )
         self._transformer, self._model = transformer, model
         self._sampler = self._make_sampler(transformer, device, None, cfg["log_frequency"])

@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-SpanKind = Literal["scalar", "mode", "onehot", "null"]
+SpanKind = Literal["scalar", "mode", "onehot", "state"]
 ValueKind = Literal["float", "int", "datetime", "bool", "category", "string", "object"]
 
 
@@ -13,8 +13,9 @@ class Span:
     """Where one block of one column lives in the transformed matrix.
 
     ``scalar`` is the tanh-activated normalised value of a continuous column, ``mode`` its
-    one-hot mixture component, ``onehot`` a discrete column's categories, ``null`` the
-    two-way (present, null) indicator of a continuous column that has nulls.
+    one-hot mixture component, ``onehot`` a discrete column's categories, ``state`` which of
+    (a modelled value, null, exactly the minimum, exactly the maximum) a continuous column's row
+    holds, for a column with nulls or a point mass on a bound (see :attr:`ContinuousColumn.states`).
     """
 
     column: str
@@ -48,6 +49,8 @@ class ContinuousColumn:
     null_rate: float
     tz: str | None = None
     log: bool = False  # the mixture models log(value) (positive, right-skewed columns)
+    minimum_share: float = 0.0  # share of non-null rows exactly on the minimum when a point mass, else 0
+    maximum_share: float = 0.0  # the same for the maximum
 
     @property
     def n_modes(self) -> int:
@@ -58,6 +61,13 @@ class ContinuousColumn:
     def has_nulls(self) -> bool:
         """Whether the column had nulls in training (and so gets a null span)."""
         return self.null_rate > 0
+
+    @property
+    def states(self) -> tuple[str, ...]:
+        """What a row of this column can hold: ``value`` (modelled by the mixture), then ``null``,
+        ``minimum``, ``maximum`` where the column has nulls or a point mass on that bound."""
+        return ("value",) + (("null",) if self.has_nulls else ()) + \
+            (("minimum",) if self.minimum_share > 0 else ()) + (("maximum",) if self.maximum_share > 0 else ())
 
 
 @dataclass(frozen=True)

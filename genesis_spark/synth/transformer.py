@@ -15,7 +15,8 @@ from genesis_spark.synth.spans import ContinuousColumn, DiscreteColumn, Span, Va
 logger = logging.getLogger(__name__)
 
 STD_MULTIPLIER = 4.0
-# A bound is a point mass when at least this share of a column's real rows sit exactly on it.
+# A bound is a point mass (modelled as a state of its own) when at least this share of a column's
+# non-null real rows sit exactly on it.
 POINT_MASS_MIN_SHARE = 0.01
 Column = ContinuousColumn | DiscreteColumn
 
@@ -70,7 +71,11 @@ class DataTransformer:
     """Mode-specific normalisation of continuous columns and one-hot encoding of discrete ones.
 
     Continuous column -> ``scalar`` span (value normalised by its mixture mode, in [-1, 1]),
-    ``mode`` span (one-hot component), and a ``null`` span when the column has nulls.
+    ``mode`` span (one-hot component), and a ``state`` span when the column has nulls or a point
+    mass on a bound (at least ``POINT_MASS_MIN_SHARE`` of its rows exactly on its minimum or maximum,
+    as a clipped amount has): null and on-the-bound rows are categories the GAN learns like any
+    discrete value, and the mixture models the other values only. Decoded values stay in the
+    observed range: a draw past a bound is reflected back inside it.
     Discrete column -> ``onehot`` span, a null being a category of its own.
     Every step is vectorized over rows; randomness comes from an explicit ``numpy.random.Generator``.
     Each column's mixture is fitted on at most ``max_gmm_rows`` seeded rows (5,000 by default: the
@@ -94,9 +99,6 @@ class DataTransformer:
         self.log_skew = log_skew
         self.columns_: list[Column] = []
         self.spans_: list[Span] = []
-        # column -> [per-mode share of below-min draws kept at min, same for max]; the rest is
-        # reflected into range. None (artifacts from before): out-of-range values are clipped.
-        self.bound_keep_: dict[str, list[list[float]]] | None = None
 
     # ------------------------------------------------------------------ fit
     def fit(self, df: pd.DataFrame, discrete_columns: Sequence[str], seed: int = 0) -> "DataTransformer":
@@ -116,41 +118,8 @@ class DataTransformer:
             else self._fit_continuous(df[name], np.random.default_rng(seeds[i]))
             for i, name in enumerate(df.columns)
         ]
-        self.bound_keep_ = {col.name: self._bound_keep(col, df[col.name])
-                            for col in self.columns_ if isinstance(col, ContinuousColumn)}
         self._build_spans()
         return self
-
-    def _bound_keep(self, col: ContinuousColumn, series: pd.Series) -> list[list[float]]:
-        """Per mode, the share of out-of-range draws to keep on each bound (the rest is reflected).
-
-        A bound holding a genuine point mass (share ``p`` of real rows, at least
-        ``POINT_MASS_MIN_SHARE``) keeps, of mode k's draws beyond it, about ``p * P(k | bound) /
-        (w_k * P(beyond bound | k))``: the mass mode k should put on the bound over the mass its
-        Gaussian spills past it. Elsewhere every out-of-range draw is reflected.
-        """
-        from scipy.special import ndtr
-
-        values, null = self._to_float(series, col.value_kind)
-        x = values[~null]
-        means, stds, weights = (np.asarray(v, dtype=np.float64) for v in (col.means, col.stds, col.weights))
-        out = []
-        for bound, sign in ((col.minimum, -1.0), (col.maximum, 1.0)):
-            share = float((x == bound).mean()) if len(x) else 0.0
-            if share < POINT_MASS_MIN_SHARE:
-                out.append([0.0] * col.n_modes)
-                continue
-            b = np.log(bound) if col.log else bound
-            z = (b - means) / stds
-            logp = np.log(np.maximum(weights, 1e-300)) - np.log(stds) - 0.5 * z ** 2
-            resp = np.exp(logp - logp.max())
-            resp /= resp.sum()
-            beyond = np.clip(z * sign, -STD_MULTIPLIER, STD_MULTIPLIER)  # draws reach mean +- 4 std
-            tail = np.maximum(ndtr(-beyond) - ndtr(-STD_MULTIPLIER), 0.0)
-            with np.errstate(divide="ignore", invalid="ignore"):
-                keep = np.where(tail > 1e-9, share * resp / (weights * tail), 1.0)
-            out.append([float(v) for v in np.clip(keep, 0.0, 1.0)])
-        return out
 
     def _fit_discrete(self, series: pd.Series) -> DiscreteColumn:
         kind = value_kind(series)
@@ -177,6 +146,12 @@ class DataTransformer:
         kind = value_kind(series)
         values, null = self._to_float(series, kind)
         x = values[~null]
+        minimum, maximum = float(x.min()), float(x.max())
+        shares = [float((x == bound).mean()) for bound in (minimum, maximum)]
+        shares = [share if share >= POINT_MASS_MIN_SHARE else 0.0 for share in shares]
+        interior = x[((x != minimum) | (shares[0] == 0)) & ((x != maximum) | (shares[1] == 0))]
+        if len(np.unique(interior)) >= 2:  # the mixture models what the point masses leave
+            x = interior
         if len(x) > self.max_gmm_rows:
             x = x[rng.choice(len(x), self.max_gmm_rows, replace=False)]
         log = False
@@ -197,9 +172,10 @@ class DataTransformer:
         tz = str(series.dtype.tz) if kind == "datetime" and getattr(series.dtype, "tz", None) else None
         return ContinuousColumn(
             name=str(series.name), dtype=str(series.dtype), value_kind=kind,
-            minimum=float(values[~null].min()), maximum=float(values[~null].max()),
+            minimum=minimum, maximum=maximum,
             means=tuple(float(v) for v in means), stds=tuple(float(max(v, 1e-12)) for v in stds),
             weights=tuple(float(v) for v in weights), null_rate=float(null.mean()), tz=tz, log=log,
+            minimum_share=shares[0], maximum_share=shares[1],
         )
 
     @staticmethod
@@ -223,7 +199,8 @@ class DataTransformer:
             if isinstance(col, DiscreteColumn):
                 parts = [("onehot", col.n_categories)]
             else:
-                parts = [("scalar", 1), ("mode", col.n_modes)] + ([("null", 2)] if col.has_nulls else [])
+                n_states = len(col.states)
+                parts = [("scalar", 1), ("mode", col.n_modes)] + ([("state", n_states)] if n_states > 1 else [])
             for kind, width in parts:
                 spans.append(Span(col.name, start, width, kind))
                 start += width
@@ -302,14 +279,15 @@ class DataTransformer:
     def _transform_continuous(self, col: ContinuousColumn, series: pd.Series, spans: list[Span],
                               out: np.ndarray, rng: np.random.Generator | None) -> None:
         values, null = self._to_float(series, col.value_kind)
+        if null.any() and not col.has_nulls:
+            raise ValueError(f"Column {col.name!r} has nulls, but had none when the generator was fitted.")
+        state = self._states(col, values, null)
         if col.log:
             with np.errstate(invalid="ignore", divide="ignore"):
                 values = np.log(values)
-        if null.any() and not col.has_nulls:
-            raise ValueError(f"Column {col.name!r} has nulls, but had none when the generator was fitted.")
         means, stds = np.asarray(col.means), np.asarray(col.stds)
         weights = np.asarray(col.weights)
-        x = np.where(null, float(weights @ means), values)
+        x = np.where(state > 0, float(weights @ means), values)  # rows not in the value state: scalar 0
         z = (x[:, None] - means[None, :]) / stds[None, :]
         logp = np.log(weights)[None, :] - np.log(stds)[None, :] - 0.5 * z * z
         logp -= logp.max(axis=1, keepdims=True)
@@ -321,10 +299,19 @@ class DataTransformer:
             mode = np.minimum((cum < u[:, None]).sum(axis=1), len(means) - 1)
         rows = np.arange(len(x))
         scalar = np.clip(z[rows, mode] / STD_MULTIPLIER, -0.99, 0.99)
-        out[:, spans[0].start] = np.where(null, 0.0, scalar)
+        out[:, spans[0].start] = np.where(state > 0, 0.0, scalar)
         out[rows, spans[1].start + mode] = 1.0
-        if col.has_nulls:
-            out[rows, spans[2].start + null.astype(np.int64)] = 1.0
+        if len(spans) > 2:
+            out[rows, spans[2].start + state] = 1.0
+
+    @staticmethod
+    def _states(col: ContinuousColumn, values: np.ndarray, null: np.ndarray) -> np.ndarray:
+        """Each row's index into ``col.states`` (0: a modelled value)."""
+        state = np.zeros(len(values), dtype=np.int64)
+        for i, name in enumerate(col.states[1:], start=1):
+            hit = null if name == "null" else ~null & (values == (col.minimum if name == "minimum" else col.maximum))
+            state[hit & (state == 0)] = i
+        return state
 
     # ------------------------------------------------------ inverse_transform
     def inverse_transform(self, matrix: np.ndarray) -> pd.DataFrame:
@@ -345,7 +332,7 @@ class DataTransformer:
         """Rows from their scalar values and softmax codes, with the training columns and dtypes.
 
         ``scalars[:, k]`` is the k-th ``scalar`` span's value (clipped to [-1, 1]), ``codes[:, j]``
-        the chosen index within the j-th other span (mode, null or one-hot), both in span order.
+        the chosen index within the j-th other span (mode, state or one-hot), both in span order.
         Vectorized per column: table lookups by code, no per-span matrix slices.
         """
         n_scalar = sum(s.kind == "scalar" for s in self.spans_)
@@ -354,32 +341,18 @@ class DataTransformer:
             raise ValueError(f"Expected {n_scalar} scalar and {len(self.spans_) - n_scalar} code columns of "
                              f"equal length, got shapes {scalars.shape} and {codes.shape}.")
         data = {}
-        keys = self._row_keys(scalars, codes) if self.clip and self.bound_keep_ is not None else None
         k = j = 0
         for col in self.columns_:
             if isinstance(col, DiscreteColumn):
                 data[col.name] = self._inverse_discrete(col, codes[:, j])
                 j += 1
             else:
-                mode = codes[:, j]
-                null = (codes[:, j + 1] == 1) if col.has_nulls else None
-                data[col.name] = self._inverse_continuous(col, scalars[:, k], mode, null, keys, k)
+                stateful = len(col.states) > 1
+                state = codes[:, j + 1] if stateful else None
+                data[col.name] = self._inverse_continuous(col, scalars[:, k], codes[:, j], state)
                 k += 1
-                j += 2 if col.has_nulls else 1
+                j += 2 if stateful else 1
         return pd.DataFrame(data)
-
-    @staticmethod
-    def _row_keys(scalars: np.ndarray, codes: np.ndarray) -> np.ndarray:
-        """A 64-bit hash of each row's scalars and codes: per-row pseudo-randomness that depends
-        only on the row itself (so block determinism and prefix equality hold)."""
-        h = np.full(len(scalars), 0x9E3779B97F4A7C15, dtype=np.uint64)
-        parts = [np.ascontiguousarray(scalars, dtype=np.float64).view(np.uint64),
-                 np.ascontiguousarray(codes, dtype=np.int64).view(np.uint64)]
-        with np.errstate(over="ignore"):
-            for part in parts:
-                for c in range(part.shape[1]):
-                    h = _mix64(h ^ part[:, c])
-        return h
 
     @staticmethod
     def _inverse_discrete(col: DiscreteColumn, codes: np.ndarray) -> pd.Series:
@@ -407,17 +380,20 @@ class DataTransformer:
             return series
 
     def _inverse_continuous(self, col: ContinuousColumn, scalar: np.ndarray, mode: np.ndarray,
-                            null: np.ndarray | None, keys: np.ndarray | None = None,
-                            salt: int = 0) -> pd.Series:
+                            state: np.ndarray | None) -> pd.Series:
         scalar = np.clip(scalar.astype(np.float64), -1.0, 1.0)
         x = scalar * STD_MULTIPLIER * np.asarray(col.stds)[mode] + np.asarray(col.means)[mode]
         if col.log:
             x = np.exp(x)
-        keep = (self.bound_keep_ or {}).get(col.name) if keys is not None else None
-        if self.clip and keep is not None:
-            x = self._reflect(x, col, mode, keep, keys, salt)
-        if self.clip:
-            x = np.clip(x, col.minimum, col.maximum)
+        if self.clip:  # reflect a draw past a bound back inside (a pile-up on the bound would be a fake point mass)
+            lo, hi = col.minimum, col.maximum
+            x = np.clip(np.where(x < lo, 2 * lo - x, np.where(x > hi, 2 * hi - x, x)), lo, hi)
+        null = None
+        if state is not None:
+            index = {name: i for i, name in enumerate(col.states)}
+            x = np.where(state == index.get("minimum", -1), col.minimum,
+                         np.where(state == index.get("maximum", -1), col.maximum, x))
+            null = state == index["null"] if col.has_nulls else None
         if col.value_kind in ("int", "datetime"):
             x = np.round(x)
         if col.value_kind == "datetime":
@@ -442,24 +418,6 @@ class DataTransformer:
             logger.warning("column %r: could not restore dtype %s; returning float", col.name, col.dtype)
             return series
 
-    @staticmethod
-    def _reflect(x: np.ndarray, col: ContinuousColumn, mode: np.ndarray, keep: list[list[float]],
-                 keys: np.ndarray, salt: int) -> np.ndarray:
-        """Reflect out-of-range values at the bounds, except a per-mode share kept on a bound that
-        holds a real point mass (chosen by the row hash); the caller clips what is still outside."""
-        lo, hi = col.minimum, col.maximum
-        below, above = x < lo, x > hi
-        if not (below.any() or above.any()):
-            return x
-        with np.errstate(over="ignore"):
-            u = (_mix64(keys ^ np.uint64((salt + 1) * 0xD1B54A32D192ED69 % 2**64)) >> np.uint64(11)) \
-                * (1.0 / 2**53)
-        stay_lo = below & (u < np.asarray(keep[0], dtype=np.float64)[mode])
-        stay_hi = above & (u < np.asarray(keep[1], dtype=np.float64)[mode])
-        x = np.where(below & ~stay_lo, 2 * lo - x, x)
-        x = np.where(above & ~stay_hi, 2 * hi - x, x)
-        return np.where(stay_lo, lo, np.where(stay_hi, hi, x))
-
     # ----------------------------------------------------------------- state
     def to_dict(self) -> dict[str, Any]:
         """JSON-able statistics (everything needed to rebuild the transformer)."""
@@ -471,7 +429,7 @@ class DataTransformer:
         return {"max_modes": self.max_modes, "weight_threshold": self.weight_threshold,
                 "max_gmm_rows": self.max_gmm_rows, "clip": self.clip,
                 "max_integer_categories": self.max_integer_categories, "log_skew": self.log_skew,
-                "bound_keep": self.bound_keep_, "columns": cols}
+                "columns": cols}
 
     @classmethod
     def from_dict(cls, state: dict[str, Any]) -> "DataTransformer":
@@ -485,16 +443,6 @@ class DataTransformer:
             tupled = {k: tuple(v) if isinstance(v, list) else v for k, v in d.items()}
             cols.append(DiscreteColumn(**tupled) if kind == "discrete" else ContinuousColumn(**tupled))
         t.columns_ = cols
-        bound_keep = state.get("bound_keep")
-        t.bound_keep_ = None if bound_keep is None else {str(k): [list(map(float, v[0])), list(map(float, v[1]))]
-                                                         for k, v in bound_keep.items()}
         t._build_spans()
         return t
 
-
-def _mix64(h: np.ndarray) -> np.ndarray:
-    """splitmix64 finaliser on uint64 arrays (wrapping arithmetic)."""
-    with np.errstate(over="ignore"):
-        h = (h ^ (h >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-        h = (h ^ (h >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-        return h ^ (h >> np.uint64(31))
