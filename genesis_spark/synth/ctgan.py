@@ -120,8 +120,9 @@ def activate(raw: torch.Tensor, spans: Sequence[Span], generator: torch.Generato
     """Training activation: tanh on scalar spans, Gumbel-softmax (tau 0.2) on every other span."""
     gumbel = gumbel_noise(torch.rand(raw.shape, device=raw.device, generator=generator))
     logits = (raw + gumbel) / GUMBEL_TAU
-    parts = [torch.tanh(raw[:, s.start:s.end]) if s.kind == "scalar"
-             else torch.softmax(logits[:, s.start:s.end], dim=1) for s in spans]
+    widths = [s.width for s in spans]  # split, not per-span slices: one gradient concatenation, not one per span
+    parts = [torch.tanh(r) if s.kind == "scalar" else torch.softmax(g, dim=1)
+             for s, r, g in zip(spans, raw.split(widths, dim=1), logits.split(widths, dim=1))]
     return torch.cat(parts, dim=1)
 
 
@@ -326,8 +327,9 @@ class CTGAN:
 
     def _condition_loss(self, raw, sampler, cb):
         """Cross-entropy of the generator's raw logits on the conditioned category (CTGAN's loss)."""
-        spans = [s for s in self.spans if s.kind == "onehot"]
-        lse = torch.stack([torch.logsumexp(raw[:, s.start:s.end], dim=1) for s in spans], dim=1)
+        parts = raw.split([s.width for s in self.spans], dim=1)
+        lse = torch.stack([torch.logsumexp(part, dim=1) for s, part in zip(self.spans, parts) if s.kind == "onehot"],
+                          dim=1)
         chosen = raw.gather(1, sampler.data_column_of_category[cb.category].unsqueeze(1)).squeeze(1)
         return (lse.gather(1, cb.column.unsqueeze(1)).squeeze(1) - chosen).sum() / raw.shape[0]
 
