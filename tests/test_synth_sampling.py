@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 import torch
 
-from genesis_spark.synth.ctgan import CTGAN, gaussian_noise
+from genesis_spark.synth.ctgan import CTGAN, gaussian_noise, gaussian_noise_tensor
 from genesis_spark.synth.spans import DiscreteColumn, Span
 from genesis_spark.synth.transformer import DataTransformer
 
@@ -28,9 +28,17 @@ def test_gaussian_noise_is_standard_normal_and_reproducible():
     assert odd.shape == (3, 5) and np.isfinite(odd).all()
 
 
+@pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16])
+def test_noise_tensor_is_the_same_draws_in_the_sampling_dtype(dtype):
+    z = gaussian_noise_tensor(_rng(1), (300, 17), dtype, torch.device("cpu"))
+    assert z.shape == (300, 17) and z.dtype == dtype
+    expected = torch.from_numpy(gaussian_noise(_rng(1), (300, 17))).to(dtype)
+    assert torch.equal(z, expected)
+
+
 @pytest.mark.parametrize("bf16", [False, True])
 def test_sampled_codes_follow_the_softmax_of_each_span(bf16):
-    spans = [Span("a", 0, 1, "scalar"), Span("a", 1, 3, "mode"), Span("b", 4, 5, "onehot"), Span("c", 9, 2, "null")]
+    spans = [Span("a", 0, 1, "scalar"), Span("a", 1, 3, "mode"), Span("b", 4, 5, "onehot"), Span("c", 9, 2, "state")]
     model = CTGAN(spans, 5, 8, (16,), (16,), 1, torch.device("cpu"), init_generator=torch.Generator().manual_seed(0))
     logits = torch.tensor([0.3, 1.0, -0.5, 0.2, 2.0, 0.0, -1.0, 1.5, 0.5, -3.0, 3.0])
     with torch.no_grad():
