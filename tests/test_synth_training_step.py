@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import torch
+from torch import nn
 
 from genesis_spark.synth.ctgan import CTGAN, GP_LAMBDA, Generator, dropout_keep
 from genesis_spark.synth.spans import Span
@@ -52,16 +53,18 @@ def test_dropout_keep_masks_are_fair_bits_and_seeded():
     assert abs(other.mean().item() - 0.8) < 0.02
 
 
-def test_generator_forward_equals_the_residual_stack():
+def test_generator_forward_equals_the_residual_stack_on_noise_and_one_hot_condition():
     torch.manual_seed(0)
-    for dims in [(64, 32), (), (16,)]:
-        net = Generator(20, dims, 11)
-        x = torch.randn(200, 20)
+    for dims, cond_dim in [((64, 32), 7), ((), 7), ((16,), 0)]:
+        net = Generator(20, cond_dim, dims, 11)
+        z = torch.randn(200, 20)
+        category = torch.randint(0, max(cond_dim, 1), (200,)) if cond_dim else None
+        x = z if category is None else torch.cat([z, nn.functional.one_hot(category, cond_dim).float()], dim=1)
         for mode in (net.train, net.eval):
             mode()
-            torch.testing.assert_close(net(x), net.seq(x), rtol=1e-5, atol=1e-5)
+            torch.testing.assert_close(net(z, category), net.seq(x), rtol=1e-5, atol=1e-5)
         net.train()
-        net(x).square().sum().backward()
+        net(z, category).square().sum().backward()
         ours = [p.grad.clone() for p in net.parameters()]
         net.zero_grad()
         net.seq(x).square().sum().backward()

@@ -36,29 +36,35 @@ class Residual(nn.Module):
 class Generator(nn.Module):
     """CTGAN's residual generator: (noise, condition) -> raw (pre-activation) row matrix.
 
-    Layer k's input is ``[h_k-1, ..., h_1, x]``. :meth:`forward` computes the same function as
-    running ``seq``, but takes the input's share of every Linear in one matmul up front and
-    multiplies only the hidden part per layer, so the backward pass computes no gradient for the
-    input columns (noise and condition need none) and no concatenated input is copied per layer.
+    Layer k's input is ``[h_k-1, ..., h_1, z, cond]``. :meth:`forward` computes the same function
+    as running ``seq`` on ``[z, one_hot(category)]``, but takes the noise's share of every Linear in
+    one matmul up front, the one-hot condition's share as a row lookup, and multiplies only the
+    hidden part per layer: the backward pass computes no gradient for the input columns (noise and
+    condition need none), no concatenated input is copied per layer, and no matmul runs over
+    one-hot columns.
     """
 
-    def __init__(self, input_dim: int, dims: Sequence[int], data_dim: int):
+    def __init__(self, embedding_dim: int, cond_dim: int, dims: Sequence[int], data_dim: int):
         super().__init__()
         layers: list[nn.Module] = []
-        dim = input_dim
+        dim = embedding_dim + cond_dim
         for width in dims:
             layers.append(Residual(dim, width))
             dim += width
         layers.append(nn.Linear(dim, data_dim))
         self.seq = nn.Sequential(*layers)
-        self.input_dim = input_dim
+        self.embedding_dim, self.cond_dim = embedding_dim, cond_dim
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        k = self.input_dim
+    def forward(self, z: torch.Tensor, category: torch.Tensor | None = None) -> torch.Tensor:
+        """Raw output for noise ``z`` (n, embedding_dim) conditioned on global category ids ``category`` (n,)."""
+        k = self.embedding_dim + self.cond_dim
         linears = [m.fc if isinstance(m, Residual) else m for m in self.seq]
-        weight_x = torch.cat([layer.weight[:, -k:] for layer in linears])  # x is the last k input columns
+        weight_x = torch.cat([layer.weight[:, -k:] for layer in linears])  # [z, cond] are the last k input columns
         bias = torch.cat([layer.bias for layer in linears])
-        pre = torch.addmm(bias, x, weight_x.t()).split([layer.out_features for layer in linears], dim=1)
+        pre = torch.addmm(bias, z, weight_x[:, :self.embedding_dim].t())
+        if category is not None and self.cond_dim:
+            pre = pre + weight_x[:, self.embedding_dim:].t().index_select(0, category)
+        pre = pre.split([layer.out_features for layer in linears], dim=1)
         hidden = None  # [h_j, ..., h_1]
         for module, part in zip(self.seq, pre):
             y = part if hidden is None else torch.addmm(part, hidden, module_weight(module)[:, :-k].t())
@@ -191,7 +197,7 @@ class CTGAN:
         self.embedding_dim = embedding_dim
         self.pac = pac
         self.device = torch.device(device)
-        self.generator = Generator(embedding_dim + cond_dim, generator_dim, self.data_dim)
+        self.generator = Generator(embedding_dim, cond_dim, generator_dim, self.data_dim)
         self.discriminator = Discriminator(self.data_dim + cond_dim, discriminator_dim, pac)
         if init_generator is not None:  # a loaded model gets its weights from the artifact instead
             init_weights(self.generator, init_generator)
@@ -262,13 +268,12 @@ class CTGAN:
         self.generator.train()
         for _ in range(max(math.ceil(BATCHNORM_CALIBRATION_ROWS / batch), 2)):
             cb = sampler.sample_train(batch, generator)
-            self.generator(self._conditioned_noise(None if cb is None else cb.cond, batch, generator))
+            self.generator(self._noise(batch, generator), None if cb is None else cb.category)
         for norm in norms:
             norm.momentum = 0.1
 
-    def _conditioned_noise(self, cond: torch.Tensor | None, batch: int, generator: torch.Generator) -> torch.Tensor:
-        z = torch.randn(batch, self.embedding_dim, device=self.device, generator=generator)
-        return z if cond is None else torch.cat([z, cond], dim=1)
+    def _noise(self, batch: int, generator: torch.Generator) -> torch.Tensor:
+        return torch.randn(batch, self.embedding_dim, device=self.device, generator=generator)
 
     def _fake_batch(self, sampler: ConditionalSampler, batch: int, generator: torch.Generator,
                     grad: bool) -> tuple[CondBatch | None, torch.Tensor, torch.Tensor]:
@@ -277,7 +282,7 @@ class CTGAN:
         reference loop does) instead of running the generator a second time."""
         cb = sampler.sample_train(batch, generator)
         with torch.set_grad_enabled(grad):
-            raw = self.generator(self._conditioned_noise(None if cb is None else cb.cond, batch, generator))
+            raw = self.generator(self._noise(batch, generator), None if cb is None else cb.category)
             return cb, raw, activate(raw, self.spans, generator)
 
     def _critic_step(self, data, sampler, cb, fake, opt_d, generator):
