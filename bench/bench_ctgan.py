@@ -7,7 +7,7 @@ Measures: training ms/step and rows/s at batch 500 and 4000 (min time of fit(E2)
 fit(E1) over the extra steps, so set-up costs cancel), generate rows/s for 100k rows, transformer
 fit+transform rows/s at 50k rows, peak RSS (the largest over the rounds).
 
-    python bench/bench_ctgan.py [--device cpu|cuda] [--threads N] [--rounds 3]
+    python bench/bench_ctgan.py [--device cpu|cuda] [--threads N] [--rounds 5]
 """
 from __future__ import annotations
 
@@ -123,7 +123,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
     parser.add_argument("--threads", type=int, default=0, help="torch threads per side (0: torch's default)")
-    parser.add_argument("--rounds", type=int, default=3, help="alternating runs per side; the best figure is kept")
+    parser.add_argument("--rounds", type=int, default=5, help="alternating runs per side; the best figure is kept")
     parser.add_argument("--side", choices=["ours", "theirs"], help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.side:

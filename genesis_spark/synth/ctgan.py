@@ -81,13 +81,15 @@ def module_weight(module: nn.Module) -> torch.Tensor:
 
 
 class Discriminator(nn.Module):
-    """PacGAN critic over groups of ``pac`` rows; dropout draws from an explicit ``torch.Generator``."""
+    """PacGAN critic over groups of ``pac`` rows of ``[data, condition]``; dropout draws from an
+    explicit ``torch.Generator``."""
 
-    def __init__(self, input_dim: int, dims: Sequence[int], pac: int, dropout: float = 0.5):
+    def __init__(self, data_dim: int, cond_dim: int, dims: Sequence[int], pac: int, dropout: float = 0.5):
         super().__init__()
         self.pac = pac
         self.dropout = dropout
-        dim = input_dim * pac
+        self.data_dim, self.cond_dim = data_dim, cond_dim
+        dim = (data_dim + cond_dim) * pac
         self.hidden = nn.ModuleList()
         for width in dims:
             self.hidden.append(nn.Linear(dim, width))
@@ -95,9 +97,31 @@ class Discriminator(nn.Module):
         self.out = nn.Linear(dim, 1)
 
     def forward(self, x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+        """Score per group of ``pac`` rows of ``x`` = ``[data, condition]`` (any condition vector)."""
         h = x.reshape(-1, self.pac * x.shape[1])
-        for layer in self.hidden:
-            h = nn.functional.leaky_relu(layer(h), 0.2)
+        return self._from_first(self.hidden[0](h), generator) if self.hidden else self.out(h)
+
+    def forward_rows(self, data: torch.Tensor, category: torch.Tensor | None,
+                     generator: torch.Generator | None = None) -> torch.Tensor:
+        """:meth:`forward` of ``[data, one_hot(category)]``: the one-hot part of the first Linear is a
+        sum of row lookups instead of a matmul over one-hot columns (and gets no input gradient)."""
+        if category is None or not self.cond_dim or not self.hidden:
+            x = data if category is None or not self.cond_dim else \
+                torch.cat([data, nn.functional.one_hot(category, self.cond_dim).to(data.dtype)], dim=1)
+            return self.forward(x, generator)
+        layer, pac, d, c = self.hidden[0], self.pac, self.data_dim, self.cond_dim
+        weight = layer.weight.view(-1, pac, d + c)
+        pre = torch.addmm(layer.bias, data.reshape(-1, pac * d), weight[:, :, :d].reshape(-1, pac * d).t())
+        table = weight[:, :, d:].permute(1, 2, 0).reshape(pac * c, -1)  # row r * c + k: row r's category k
+        index = (category.view(-1, pac) + torch.arange(pac, device=category.device) * c).view(-1)
+        pre = pre + table.index_select(0, index).view(-1, pac, table.shape[1]).sum(dim=1)
+        return self._from_first(pre, generator)
+
+    def _from_first(self, pre: torch.Tensor, generator: torch.Generator | None) -> torch.Tensor:
+        """The critic from the first Linear's output on."""
+        h = pre
+        for i, layer in enumerate(self.hidden):
+            h = nn.functional.leaky_relu(layer(h) if i else h, 0.2)
             if self.training and generator is not None and self.dropout > 0:
                 h = h * (dropout_keep(h.shape, self.dropout, generator, h.device) / (1.0 - self.dropout))
         return self.out(h)
@@ -198,7 +222,7 @@ class CTGAN:
         self.pac = pac
         self.device = torch.device(device)
         self.generator = Generator(embedding_dim, cond_dim, generator_dim, self.data_dim)
-        self.discriminator = Discriminator(self.data_dim + cond_dim, discriminator_dim, pac)
+        self.discriminator = Discriminator(self.data_dim, cond_dim, discriminator_dim, pac)
         if init_generator is not None:  # a loaded model gets its weights from the artifact instead
             init_weights(self.generator, init_generator)
             init_weights(self.discriminator, init_generator)
@@ -296,7 +320,8 @@ class CTGAN:
             real = data[sampler.sample_rows(cb.category[perm], batch, generator)]
             fake_in = torch.cat([fake, cond], dim=1)
             real_in = torch.cat([real, cond[perm]], dim=1)
-        y = D(torch.cat([fake_in, real_in], dim=0), generator)  # one critic pass over both halves
+        y = D.forward_rows(torch.cat([fake, real], dim=0),  # one critic pass over both halves
+                           None if cb is None else torch.cat([cb.category, cb.category[perm]]), generator)
         y_fake, y_real = y[: batch // self.pac], y[batch // self.pac:]
         pen = self._gradient_penalty(real_in, fake_in, generator)
         loss_d = y_fake.mean() - y_real.mean()
@@ -338,7 +363,7 @@ class CTGAN:
 
     def _generator_step(self, sampler, cb, raw, fake, opt_g, generator):
         D = self.discriminator
-        y_fake = D(fake if cb is None else torch.cat([fake, cb.cond], dim=1), generator)
+        y_fake = D.forward_rows(fake, None if cb is None else cb.category, generator)
         loss_g = -y_fake.mean()
         if cb is not None:
             loss_g = loss_g + self._condition_loss(raw, sampler, cb)
