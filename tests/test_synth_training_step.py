@@ -84,9 +84,12 @@ def test_critic_forward_rows_equals_the_dense_one_hot_input():
             theirs = D(dense, torch.Generator().manual_seed(2))  # same dropout draws
             torch.testing.assert_close(ours, theirs, rtol=1e-5, atol=1e-5)
         D.eval()
-        D.forward_rows(data, category).sum().backward()
+        data.requires_grad_(True)
+        dense = dense.requires_grad_(True)
+        D.forward_rows(data, category).square().sum().backward()
         ours = [p.grad.clone() for p in D.parameters()]
         D.zero_grad()
-        D(dense).sum().backward()
+        D(dense).square().sum().backward()
         for a, p in zip(ours, D.parameters()):
             torch.testing.assert_close(a, p.grad, rtol=1e-5, atol=1e-5)
+        torch.testing.assert_close(data.grad, dense.grad[:, :6], rtol=1e-5, atol=1e-5)
