@@ -11,10 +11,9 @@ from genesis_spark.synth.spans import Span
 
 @dataclass(frozen=True)
 class CondBatch:
-    """One batch of conditions: the one-hot condition vector, the chosen column mask and category ids."""
+    """One batch of conditions: the one-hot condition vector, the chosen column and category ids."""
 
     cond: torch.Tensor       # (batch, n_categories) float
-    mask: torch.Tensor       # (batch, n_discrete) float
     column: torch.Tensor     # (batch,) long, index of the discrete column
     category: torch.Tensor   # (batch,) long, global category id (offset of the column + code)
 
@@ -88,9 +87,7 @@ class ConditionalSampler:
         batch = column.shape[0]
         cond = torch.zeros(batch, self.n_categories, device=self.device)
         cond.scatter_(1, category.unsqueeze(1), 1.0)
-        mask = torch.zeros(batch, self.n_discrete, device=self.device)
-        mask.scatter_(1, column.unsqueeze(1), 1.0)
-        return CondBatch(cond, mask, column, category)
+        return CondBatch(cond, column, category)
 
     def sample_rows(self, category: torch.Tensor | None, batch: int, generator: torch.Generator) -> torch.Tensor:
         """Indices of training rows, each matching its category (uniform rows when ``category`` is None)."""
@@ -100,18 +97,6 @@ class ConditionalSampler:
         pick = self.offsets[category] + (u * self.counts[category]).long()
         pick = torch.minimum(pick, self.offsets[category] + self.counts[category] - 1)
         return self.rows[pick]
-
-    def sample_original(self, batch: int, generator: torch.Generator,
-                        device: torch.device | None = None) -> torch.Tensor | None:
-        """Generation conditions: category drawn by its training frequency across all discrete columns."""
-        if self.n_discrete == 0:
-            return None
-        device = device or self.device
-        probs = self.category_probs.to(device)
-        category = torch.multinomial(probs, batch, replacement=True, generator=generator)
-        cond = torch.zeros(batch, self.n_categories, device=device)
-        cond.scatter_(1, category.unsqueeze(1), 1.0)
-        return cond
 
     def sample_categories(self, batch: int, rng: np.random.Generator) -> torch.Tensor | None:
         """Generation conditions as global category ids on the CPU (one uniform per row, inverse CDF of
@@ -123,9 +108,3 @@ class ConditionalSampler:
             cum = self._cpu_category_cum = torch.cumsum(self.category_probs.cpu().double(), 0).float()
         u = torch.from_numpy(rng.random(batch, dtype=np.float32))
         return torch.searchsorted(cum, u, right=True).clamp_(max=self.n_categories - 1)
-
-    def fixed(self, category: int, batch: int, device: torch.device | None = None) -> torch.Tensor:
-        """A condition vector selecting global category ``category`` for every row."""
-        cond = torch.zeros(batch, self.n_categories, device=device or self.device)
-        cond[:, category] = 1.0
-        return cond
