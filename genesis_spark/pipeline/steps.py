@@ -71,6 +71,13 @@ def _seed(step_seed: int | None, ctx: RunContext) -> int | None:
 
 # --------------------------------------------------------------------------- loading
 
+def _read_into_frame(ctx: RunContext, path: Any, fmt: str, **options: Any) -> None:
+    """Read a source with the run's engine into the current frame and record its row count."""
+    ctx.source = ctx.engine.read(str(path), fmt, **options)
+    ctx.frame = ctx.source.frame
+    ctx.metrics["input_rows"] = ctx.engine.count(ctx.frame)
+
+
 class LoadCsv(Step):
     """Read a CSV file into the current frame."""
 
@@ -78,9 +85,7 @@ class LoadCsv(Step):
     spec = (Param("path", (str,), required=True, path=True, doc="CSV file to read."),)
 
     def run(self, ctx: RunContext) -> None:
-        ctx.source = ctx.engine.read(str(self["path"]), "csv")
-        ctx.frame = ctx.source.frame
-        ctx.metrics["input_rows"] = ctx.engine.count(ctx.frame)
+        _read_into_frame(ctx, self["path"], "csv")
 
 
 class LoadParquet(Step):
@@ -90,9 +95,7 @@ class LoadParquet(Step):
     spec = (Param("path", (str,), required=True, path=True, doc="Parquet file or folder to read."),)
 
     def run(self, ctx: RunContext) -> None:
-        ctx.source = ctx.engine.read(str(self["path"]), "parquet")
-        ctx.frame = ctx.source.frame
-        ctx.metrics["input_rows"] = ctx.engine.count(ctx.frame)
+        _read_into_frame(ctx, self["path"], "parquet")
 
 
 class LoadDelta(Step):
@@ -103,9 +106,7 @@ class LoadDelta(Step):
             Param("version", (int, str), doc="Version number, a tag name, or 'latest' (default: newest)."))
 
     def run(self, ctx: RunContext) -> None:
-        ctx.source = ctx.engine.read(str(self["path"]), "delta", version=self["version"])
-        ctx.frame = ctx.source.frame
-        ctx.metrics["input_rows"] = ctx.engine.count(ctx.frame)
+        _read_into_frame(ctx, self["path"], "delta", version=self["version"])
         ctx.metrics["source_version"] = ctx.source.version
 
 

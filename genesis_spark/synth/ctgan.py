@@ -66,18 +66,13 @@ class Generator(nn.Module):
             pre = pre + weight_x[:, self.embedding_dim:].t().index_select(0, category)
         pre = pre.split([layer.out_features for layer in linears], dim=1)
         hidden = None  # [h_j, ..., h_1]
-        for module, part in zip(self.seq, pre):
-            y = part if hidden is None else torch.addmm(part, hidden, module_weight(module)[:, :-k].t())
+        for module, layer, part in zip(self.seq, linears, pre):
+            y = part if hidden is None else torch.addmm(part, hidden, layer.weight[:, :-k].t())
             if not isinstance(module, Residual):
                 return y
             h = torch.relu(module.bn(y))
             hidden = h if hidden is None else torch.cat([h, hidden], dim=1)
         raise AssertionError("the generator ends with a Linear")
-
-
-def module_weight(module: nn.Module) -> torch.Tensor:
-    """The Linear weight of a :class:`Residual` block or of a plain Linear."""
-    return module.fc.weight if isinstance(module, Residual) else module.weight
 
 
 class Discriminator(nn.Module):
@@ -123,8 +118,14 @@ class Discriminator(nn.Module):
         for i, layer in enumerate(self.hidden):
             h = nn.functional.leaky_relu(layer(h) if i else h, 0.2)
             if self.training and generator is not None and self.dropout > 0:
-                h = h * (dropout_keep(h.shape, self.dropout, generator, h.device) / (1.0 - self.dropout))
+                h = h * self.dropout_scale(h.shape, generator, h.device)
         return self.out(h)
+
+    def dropout_scale(self, shape: torch.Size, generator: torch.Generator, device: torch.device) -> torch.Tensor:
+        """Training-mode dropout as a multiplier: kept entries ``1 / (1 - dropout)``, dropped ones 0."""
+        if self.dropout <= 0:
+            return torch.ones(shape, device=device)
+        return dropout_keep(shape, self.dropout, generator, device) / (1.0 - self.dropout)
 
 
 def dropout_keep(shape: torch.Size, rate: float, generator: torch.Generator, device: torch.device) -> torch.Tensor:
@@ -286,6 +287,7 @@ class CTGAN:
         """Re-estimate the generator's BatchNorm running statistics for its current weights
         (cumulative averages over ``BATCHNORM_CALIBRATION_ROWS`` rows of training-mode forwards)."""
         norms = [m for m in self.generator.modules() if isinstance(m, nn.BatchNorm1d)]
+        momenta = [norm.momentum for norm in norms]
         for norm in norms:
             norm.reset_running_stats()
             norm.momentum = None
@@ -293,8 +295,8 @@ class CTGAN:
         for _ in range(max(math.ceil(BATCHNORM_CALIBRATION_ROWS / batch), 2)):
             cb = sampler.sample_train(batch, generator)
             self.generator(self._noise(batch, generator), None if cb is None else cb.category)
-        for norm in norms:
-            norm.momentum = 0.1
+        for norm, momentum in zip(norms, momenta):
+            norm.momentum = momentum
 
     def _noise(self, batch: int, generator: torch.Generator) -> torch.Tensor:
         return torch.randn(batch, self.embedding_dim, device=self.device, generator=generator)
@@ -349,8 +351,7 @@ class CTGAN:
             h = inter
             for layer in D.hidden:
                 a = torch.addmm(layer.bias, h, layer.weight.t())
-                keep = dropout_keep(a.shape, D.dropout, generator, a.device) / (1.0 - D.dropout) \
-                    if D.dropout > 0 else torch.ones_like(a)
+                keep = D.dropout_scale(a.shape, generator, a.device)
                 masks.append(torch.where(a > 0, 1.0, 0.2) * keep)
                 h = nn.functional.leaky_relu(a, 0.2) * keep
         grad = D.out.weight * masks[-1] if masks else D.out.weight.expand(inter.shape[0], -1)

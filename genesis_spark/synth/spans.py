@@ -59,7 +59,7 @@ class ContinuousColumn:
 
     @property
     def has_nulls(self) -> bool:
-        """Whether the column had nulls in training (and so gets a null span)."""
+        """Whether the column had nulls in training (null is then one of its :attr:`states`)."""
         return self.null_rate > 0
 
     @property
