@@ -4,6 +4,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import textwrap
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pandas as pd
@@ -78,6 +79,16 @@ def test_block_depends_only_on_seed_and_index_not_call_order(fitted):
     pd.testing.assert_frame_equal(forward[2], again)
     assert not forward[0].equals(forward[1])
     assert not forward[0].equals(fitted.generate_block(0, 64, seed=6))
+
+
+def test_block_rows_do_not_depend_on_earlier_sizes_or_concurrent_threads(fitted):
+    expected = {i: fitted.generate_block(i, 512, seed=8) for i in (3, 4)}
+    fitted.generate_block(0, 100, seed=1)  # another size: the sampling buffers are reallocated
+    pd.testing.assert_frame_equal(fitted.generate_block(3, 512, seed=8), expected[3])
+    with ThreadPoolExecutor(4) as pool:  # each thread samples into its own buffers
+        blocks = list(pool.map(lambda i: (i, fitted.generate_block(i, 512, seed=8)), [3, 4] * 6))
+    for i, block in blocks:
+        pd.testing.assert_frame_equal(block, expected[i])
 
 
 def test_block_identical_in_a_fresh_process_after_from_bytes(fitted, tmp_path):

@@ -6,7 +6,8 @@ import pandas as pd
 import pytest
 import torch
 
-from genesis_spark.synth.ctgan import CTGAN, gaussian_noise, gaussian_noise_tensor
+from genesis_spark.synth.ctgan import CTGAN
+from genesis_spark.synth.inference import gaussian_noise, gaussian_noise_tensor
 from genesis_spark.synth.spans import DiscreteColumn, Span
 from genesis_spark.synth.transformer import DataTransformer
 

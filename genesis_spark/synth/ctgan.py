@@ -1,7 +1,6 @@
 """CTGAN networks and training loop: residual generator, PacGAN critic, WGAN-GP, conditional loss."""
 from __future__ import annotations
 
-import functools
 import logging
 import math
 from typing import Sequence
@@ -11,6 +10,7 @@ import pandas as pd
 import torch
 from torch import nn
 
+from genesis_spark.synth.inference import SamplingNet
 from genesis_spark.synth.sampler import CondBatch, ConditionalSampler
 from genesis_spark.synth.spans import Span
 
@@ -155,41 +155,6 @@ def activate(raw: torch.Tensor, spans: Sequence[Span], generator: torch.Generato
     parts = [torch.tanh(r) if s.kind == "scalar" else torch.softmax(g, dim=1)
              for s, r, g in zip(spans, raw.split(widths, dim=1), logits.split(widths, dim=1))]
     return torch.cat(parts, dim=1)
-
-
-@functools.lru_cache(maxsize=1)
-def _normal_table() -> np.ndarray:
-    """Phi^-1((k + 0.5) / 65536) for k < 65536, float32: the inverse normal CDF at 16-bit resolution."""
-    return torch.special.ndtri((torch.arange(65536, dtype=torch.float64) + 0.5) / 65536).float().numpy()
-
-
-def gaussian_noise(rng: np.random.Generator, shape: tuple[int, int]) -> np.ndarray:
-    """Standard normal noise, float32, by inverse CDF at 16-bit resolution: four draws per 64 random bits.
-
-    |z| <= 4.33 (the 1/65536 quantiles): the generator's input is rounded to bfloat16 (8 significant
-    bits) on the CPU anyway. ~2.5x cheaper than ``torch.randn`` (Mersenne Twister, one word per draw),
-    and the same numbers on every platform for the same ``rng`` state.
-    """
-    return np.take(_normal_table(), _noise_codes(rng, shape)).reshape(shape)
-
-
-def gaussian_noise_tensor(rng: np.random.Generator, shape: tuple[int, int], dtype: torch.dtype,
-                          device: torch.device) -> torch.Tensor:
-    """:func:`gaussian_noise` as a ``dtype`` tensor on ``device`` (the same draws, rounded to ``dtype``),
-    looked up by torch (multi-threaded) in a table already in ``dtype``."""
-    codes = torch.from_numpy(_noise_codes(rng, shape).astype(np.int32)).to(device)
-    return _normal_table_tensor(dtype, torch.device(device)).index_select(0, codes).view(shape)
-
-
-def _noise_codes(rng: np.random.Generator, shape: tuple[int, int]) -> np.ndarray:
-    """16-bit table positions for ``shape`` normal draws, four per 64 random bits (uint16)."""
-    count = int(np.prod(shape))
-    return rng.bit_generator.random_raw(-(-count // 4)).view(np.uint16)[:count]
-
-
-@functools.lru_cache(maxsize=8)
-def _normal_table_tensor(dtype: torch.dtype, device: torch.device) -> torch.Tensor:
-    return torch.from_numpy(_normal_table()).to(device=device, dtype=dtype)
 
 
 @torch.no_grad()
@@ -382,102 +347,27 @@ class CTGAN:
         return (lse.gather(1, cb.column.unsqueeze(1)).squeeze(1) - chosen).sum() / raw.shape[0]
 
     # --------------------------------------------------------------- sampling
-    def _inference_layers(self, dtype: torch.dtype) -> list[tuple[torch.Tensor, torch.Tensor, torch.Tensor, int]]:
-        """The eval-mode generator as (weight^T on [h_k .. h_1, z], condition table, bias, residual width).
-
-        BatchNorm is folded into each Linear. The condition vector is one-hot, so its part of each
-        Linear is a row gather: ``table[category]`` holds that weight column plus the bias
-        (rows with no condition get the bias alone). Cached per dtype;
-        dropped whenever the weights change (``fit``, ``load_state_dict``).
-        """
+    def _sampling_net(self, dtype: torch.dtype) -> SamplingNet:
+        """The eval-mode generator laid out for sampling (:class:`SamplingNet`), cached per dtype and
+        dropped whenever the weights change (``fit``, ``load_state_dict``)."""
         cache = self.__dict__.setdefault("_inference_cache", {})
         if dtype not in cache:
-            layers = []
-            with torch.no_grad():
-                for module in self.generator.seq:
-                    if isinstance(module, Residual):
-                        bn = module.bn
-                        scale = bn.weight / torch.sqrt(bn.running_var + bn.eps)
-                        weight = module.fc.weight * scale[:, None]
-                        bias = (module.fc.bias - bn.running_mean) * scale + bn.bias
-                        width = weight.shape[0]
-                    else:
-                        weight, bias, width = module.weight, module.bias, 0
-                    k = weight.shape[1] - self.cond_dim
-                    table = (weight[:, k:].t() + bias[None, :]).to(dtype).contiguous()
-                    layers.append((weight[:, :k].to(dtype).t(), table, bias[None, :].to(dtype), width))
-            cache[dtype] = layers
+            cache[dtype] = SamplingNet(self.generator, self.spans, self.cond_dim, dtype, self.device)
         return cache[dtype]
 
-    def _span_plan(self) -> tuple[torch.Tensor, int, list[tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]]]:
-        """(scalar columns, number S of softmax spans, groups of softmax spans of similar width).
-
-        A group is (positions among the S spans, flat (k * W) gather index of its k spans padded to
-        its widest W, (k, W) pad mask, (k,) last index of each span); widths are grouped by power of two
-        so that padding stays small.
-        """
-        plan = self.__dict__.get("_span_plan_cache")
-        if plan is None:
-            scalar = torch.tensor([s.start for s in self.spans if s.kind == "scalar"], dtype=torch.long)
-            soft = [s for s in self.spans if s.kind != "scalar"]
-            buckets: dict[int, list[int]] = {}
-            for j, s in enumerate(soft):
-                buckets.setdefault((s.width - 1).bit_length(), []).append(j)
-            groups = []
-            for _, members in sorted(buckets.items()):
-                spans = [soft[j] for j in members]
-                wmax = max(s.width for s in spans)
-                index = torch.tensor([s.start + min(i, s.width - 1) for s in spans for i in range(wmax)],
-                                     dtype=torch.long)
-                pad = torch.tensor([[i >= s.width for i in range(wmax)] for s in spans], dtype=torch.bool)
-                last = torch.tensor([s.width - 1 for s in spans], dtype=torch.int32)
-                groups.append((torch.tensor(members, dtype=torch.long), index, pad, last))
-            plan = self.__dict__["_span_plan_cache"] = (scalar, len(soft), groups)
-        return plan
-
-    @torch.inference_mode()
     def sample_codes(self, n: int, category: torch.Tensor | None, rng: np.random.Generator,
                      bf16: bool = False) -> tuple[np.ndarray, np.ndarray]:
         """``n`` sampled rows as (tanh scalars (n, n_scalar spans), codes (n, n_softmax spans)).
 
         ``category`` (CPU, long) is each row's conditioned global category (None without discrete
-        columns). All noise comes from ``rng`` on the CPU, so rows do not depend on the device: the
-        Gaussian input (:func:`gaussian_noise`), then one uniform per softmax span and row. Each
-        softmax span's code is a categorical draw from softmax(logits) by inverse CDF: the
-        distribution of CTGAN's argmax of Gumbel-softmax(logits), for one uniform per span instead of
-        one Gumbel per matrix column. The generator runs with BatchNorm folded into the Linears (eval
-        mode), in bfloat16 on the CPU when ``bf16`` (AVX-512 BF16 / AMX matmuls), its residual outputs
-        written into one buffer (no concatenation).
+        columns). Each softmax span's code is a categorical draw from softmax(logits): the
+        distribution of CTGAN's argmax of Gumbel-softmax(logits), for one uniform per span instead
+        of one Gumbel per matrix column. The generator runs in eval mode with BatchNorm folded into
+        the Linears, in bfloat16 on the CPU when ``bf16`` (AVX-512 BF16 / AMX matmuls); see
+        :class:`SamplingNet`.
         """
-        scalar, n_soft, groups = self._span_plan()
         dtype = torch.bfloat16 if bf16 and self.device.type == "cpu" else torch.float32
-        z = gaussian_noise_tensor(rng, (n, self.embedding_dim), dtype, self.device)
-        u = torch.from_numpy(rng.random((n, n_soft), dtype=np.float32))
-        layers = self._inference_layers(dtype)
-        hidden = sum(layer[3] for layer in layers)
-        buf = torch.empty(n, hidden + self.embedding_dim, dtype=dtype, device=self.device)
-        buf[:, hidden:].copy_(z)
-        cat = None if category is None or not self.cond_dim else category.to(self.device)
-        off = hidden
-        raw = None
-        for weight_t, table, bias, width in layers:
-            out = torch.addmm(table.index_select(0, cat) if cat is not None else bias, buf[:, off:], weight_t)
-            if width:
-                torch.clamp_min(out, 0, out=buf[:, off - width:off])
-                off -= width
-            else:
-                raw = out
-        raw = raw.float().cpu()
-        scalars = torch.tanh(raw.index_select(1, scalar))
-        codes = torch.empty(n, n_soft, dtype=torch.int32)
-        for members, index, pad, last in groups:  # inverse CDF of softmax(logits) within each span
-            logits = raw.index_select(1, index).view(n, pad.shape[0], pad.shape[1]).masked_fill_(pad, -torch.inf)
-            logits -= logits.amax(dim=2, keepdim=True)
-            cum = logits.exp_().cumsum_(dim=2)
-            threshold = u.index_select(1, members).unsqueeze(2) * cum[:, :, -1:]
-            code = torch.searchsorted(cum, threshold, out_int32=True).squeeze(2)  # entries below the threshold
-            codes.index_copy_(1, members, torch.minimum(code, last))
-        return scalars.numpy(), codes.numpy()
+        return self._sampling_net(dtype).sample(n, category, rng)
 
     def sample(self, n: int, cond: torch.Tensor | None, rng: np.random.Generator,
                bf16: bool = False) -> np.ndarray:
