@@ -43,7 +43,8 @@ def test_sampled_codes_follow_the_softmax_of_each_span(bf16):
     model = CTGAN(spans, 5, 8, (16,), (16,), 1, torch.device("cpu"), init_generator=torch.Generator().manual_seed(0))
     logits = torch.tensor([0.3, 1.0, -0.5, 0.2, 2.0, 0.0, -1.0, 1.5, 0.5, -3.0, 3.0])
     with torch.no_grad():
-        model.generator.seq[-1].weight.zero_()  # raw output = the bias, whatever the noise
+        output = model.generator.seq[-1]
+        output.set_weight(torch.zeros_like(output.weight))  # raw output = the bias, whatever the noise
         model.generator.seq[-1].bias.copy_(logits)
     model.generator.eval()
     n = 40_000

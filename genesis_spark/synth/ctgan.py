@@ -11,6 +11,7 @@ import torch
 from torch import nn
 
 from genesis_spark.synth.inference import SamplingNet
+from genesis_spark.synth.layers import BlockLinear, PacInputLinear, SplitLinear
 from genesis_spark.synth.sampler import CondBatch, ConditionalSampler
 from genesis_spark.synth.spans import Span
 
@@ -22,11 +23,11 @@ BATCHNORM_CALIBRATION_ROWS = 10_000  # rows pushed through the averaged generato
 
 
 class Residual(nn.Module):
-    """Linear -> BatchNorm -> ReLU, concatenated with its input."""
+    """Linear -> BatchNorm -> ReLU, concatenated with its input ``[h, z, cond]``."""
 
-    def __init__(self, i: int, o: int):
+    def __init__(self, hidden: int, noise: int, condition: int, o: int):
         super().__init__()
-        self.fc = nn.Linear(i, o)
+        self.fc = SplitLinear(hidden, noise, condition, o)
         self.bn = nn.BatchNorm1d(o)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -41,33 +42,34 @@ class Generator(nn.Module):
     one matmul up front, the one-hot condition's share as a row lookup, and multiplies only the
     hidden part per layer: the backward pass computes no gradient for the input columns (noise and
     condition need none), no concatenated input is copied per layer, and no matmul runs over
-    one-hot columns.
+    one-hot columns. Each Linear keeps its hidden, noise and condition columns as separate
+    parameters (:class:`SplitLinear`), so that none of this slices a parameter.
     """
 
     def __init__(self, embedding_dim: int, cond_dim: int, dims: Sequence[int], data_dim: int):
         super().__init__()
         layers: list[nn.Module] = []
-        dim = embedding_dim + cond_dim
+        hidden = 0
         for width in dims:
-            layers.append(Residual(dim, width))
-            dim += width
-        layers.append(nn.Linear(dim, data_dim))
+            layers.append(Residual(hidden, embedding_dim, cond_dim, width))
+            hidden += width
+        layers.append(SplitLinear(hidden, embedding_dim, cond_dim, data_dim))
         self.seq = nn.Sequential(*layers)
         self.embedding_dim, self.cond_dim = embedding_dim, cond_dim
 
     def forward(self, z: torch.Tensor, category: torch.Tensor | None = None) -> torch.Tensor:
         """Raw output for noise ``z`` (n, embedding_dim) conditioned on global category ids ``category`` (n,)."""
-        k = self.embedding_dim + self.cond_dim
         linears = [m.fc if isinstance(m, Residual) else m for m in self.seq]
-        weight_x = torch.cat([layer.weight[:, -k:] for layer in linears])  # [z, cond] are the last k input columns
         bias = torch.cat([layer.bias for layer in linears])
-        pre = torch.addmm(bias, z, weight_x[:, :self.embedding_dim].t())
-        if category is not None and self.cond_dim:
-            pre = pre + weight_x[:, self.embedding_dim:].t().index_select(0, category)
+        if category is not None and self.cond_dim:  # condition share and bias: one row lookup
+            base = (torch.cat([layer.condition for layer in linears]).t() + bias).index_select(0, category)
+        else:
+            base = bias
+        pre = torch.addmm(base, z, torch.cat([layer.noise for layer in linears]).t())
         pre = pre.split([layer.out_features for layer in linears], dim=1)
         hidden = None  # [h_j, ..., h_1]
         for module, layer, part in zip(self.seq, linears, pre):
-            y = part if hidden is None else torch.addmm(part, hidden, layer.weight[:, :-k].t())
+            y = part if hidden is None else torch.addmm(part, hidden, layer.hidden.t())
             if not isinstance(module, Residual):
                 return y
             h = torch.relu(module.bn(y))
@@ -77,42 +79,31 @@ class Generator(nn.Module):
 
 class Discriminator(nn.Module):
     """PacGAN critic over groups of ``pac`` rows of ``[data, condition]``; dropout draws from an
-    explicit ``torch.Generator``."""
+    explicit ``torch.Generator``. The first Linear is a :class:`PacInputLinear`."""
 
     def __init__(self, data_dim: int, cond_dim: int, dims: Sequence[int], pac: int, dropout: float = 0.5):
         super().__init__()
+        if not dims:
+            raise ValueError("The critic needs at least one hidden layer (discriminator_dim).")
         self.pac = pac
         self.dropout = dropout
         self.data_dim, self.cond_dim = data_dim, cond_dim
-        dim = (data_dim + cond_dim) * pac
-        self.hidden = nn.ModuleList()
-        for width in dims:
-            self.hidden.append(nn.Linear(dim, width))
-            dim = width
-        self.out = nn.Linear(dim, 1)
+        self.hidden = nn.ModuleList([PacInputLinear(data_dim, cond_dim, pac, dims[0])])
+        for i, o in zip(dims[:-1], dims[1:]):
+            self.hidden.append(nn.Linear(i, o))
+        self.out = nn.Linear(dims[-1], 1)
 
     def forward(self, x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
         """Score per group of ``pac`` rows of ``x`` = ``[data, condition]`` (any condition vector)."""
-        h = x.reshape(-1, self.pac * x.shape[1])
-        return self._from_first(self.hidden[0](h), generator) if self.hidden else self.out(h)
+        return self.from_first(self.hidden[0](x.reshape(-1, self.pac * x.shape[1])), generator)
 
     def forward_rows(self, data: torch.Tensor, category: torch.Tensor | None,
                      generator: torch.Generator | None = None) -> torch.Tensor:
-        """:meth:`forward` of ``[data, one_hot(category)]``: the one-hot part of the first Linear is a
-        sum of row lookups instead of a matmul over one-hot columns (and gets no input gradient)."""
-        if category is None or not self.cond_dim or not self.hidden:
-            x = data if category is None or not self.cond_dim else \
-                torch.cat([data, nn.functional.one_hot(category, self.cond_dim).to(data.dtype)], dim=1)
-            return self.forward(x, generator)
-        layer, pac, d, c = self.hidden[0], self.pac, self.data_dim, self.cond_dim
-        weight = layer.weight.view(-1, pac, d + c)
-        pre = torch.addmm(layer.bias, data.reshape(-1, pac * d), weight[:, :, :d].reshape(-1, pac * d).t())
-        table = weight[:, :, d:].permute(1, 2, 0).reshape(pac * c, -1)  # row r * c + k: row r's category k
-        index = (category.view(-1, pac) + torch.arange(pac, device=category.device) * c).view(-1)
-        pre = pre + table.index_select(0, index).view(-1, pac, table.shape[1]).sum(dim=1)
-        return self._from_first(pre, generator)
+        """:meth:`forward` of ``[data, one_hot(category)]``, the one-hot part of the first Linear a
+        sum of row lookups instead of a matmul over one-hot columns (and no input gradient)."""
+        return self.from_first(self.hidden[0].forward_rows(data, category), generator)
 
-    def _from_first(self, pre: torch.Tensor, generator: torch.Generator | None) -> torch.Tensor:
+    def from_first(self, pre: torch.Tensor, generator: torch.Generator | None) -> torch.Tensor:
         """The critic from the first Linear's output on."""
         h = pre
         for i, layer in enumerate(self.hidden):
@@ -169,7 +160,9 @@ def _accumulate(average: list[torch.Tensor], params: list[torch.Tensor], count: 
 def init_weights(module: nn.Module, generator: torch.Generator) -> None:
     """PyTorch's default Linear initialisation, drawn from ``generator`` instead of the global RNG."""
     for layer in module.modules():
-        if isinstance(layer, nn.Linear):
+        if isinstance(layer, BlockLinear):
+            layer.reset_parameters(generator)
+        elif isinstance(layer, nn.Linear):
             nn.init.kaiming_uniform_(layer.weight, a=math.sqrt(5), generator=generator)
             bound = 1 / math.sqrt(layer.in_features) if layer.in_features > 0 else 0
             nn.init.uniform_(layer.bias, -bound, bound, generator=generator)
@@ -278,53 +271,48 @@ class CTGAN:
 
     def _critic_step(self, data, sampler, cb, fake, opt_d, generator):
         D, batch = self.discriminator, fake.shape[0]
-        cond = None if cb is None else cb.cond
         if cb is None:
-            real = data[sampler.sample_rows(None, batch, generator)]
-            fake_in, real_in = fake, real
+            real, category = data[sampler.sample_rows(None, batch, generator)], None
         else:
             perm = torch.randperm(batch, device=self.device, generator=generator)
             real = data[sampler.sample_rows(cb.category[perm], batch, generator)]
-            fake_in = torch.cat([fake, cond], dim=1)
-            real_in = torch.cat([real, cond[perm]], dim=1)
-        y = D.forward_rows(torch.cat([fake, real], dim=0),  # one critic pass over both halves
-                           None if cb is None else torch.cat([cb.category, cb.category[perm]]), generator)
+            category = torch.cat([cb.category, cb.category[perm]])
+        first = D.hidden[0].forward_rows(torch.cat([fake, real], dim=0), category)  # one pass over both halves
+        y = D.from_first(first, generator)
         y_fake, y_real = y[: batch // self.pac], y[batch // self.pac:]
-        pen = self._gradient_penalty(real_in, fake_in, generator)
+        pen = self._gradient_penalty(first.detach(), generator)
         loss_d = y_fake.mean() - y_real.mean()
         opt_d.zero_grad(set_to_none=True)
-        (loss_d + pen).backward(inputs=list(D.parameters()))  # not into ``inter`` (the penalty's mix of rows)
+        (loss_d + pen).backward(inputs=list(D.parameters()))
         opt_d.step()
         return loss_d.detach(), pen.detach()
 
-    def _gradient_penalty(self, real, fake, generator):
+    def _gradient_penalty(self, first: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
         """WGAN-GP: ``GP_LAMBDA * mean((|grad_x D(x)| - 1)^2)`` at random mixes ``x`` of real and fake groups.
 
-        The critic is an MLP of Linears, leaky ReLUs and dropout, so its input gradient is
-        ``w_out * m_L @ W_L * ... * m_1 @ W_1`` with ``m_l`` the (piecewise constant) slope and
-        dropout mask of layer l. That product is built explicitly, the masks from one forward
-        pass without a graph, and autograd differentiates it once: the same penalty and parameter
-        gradients as differentiating ``autograd.grad(D(x), x, create_graph=True)``, without the
-        double-backward pass.
+        ``first`` is the critic's first Linear on the fake groups, then on the real groups paired
+        with them. That layer is affine and the mix is per group, so its value at the mix is the
+        same mix of the two halves: no pass over the mixed rows. The critic is an MLP of Linears,
+        leaky ReLUs and dropout, so its input gradient is ``w_out * m_L @ W_L * ... * m_1 @ W_1``
+        with ``m_l`` the (piecewise constant) slope and dropout mask of layer l. That product is
+        built explicitly, the masks from one forward pass without a graph, and autograd
+        differentiates it once: the same penalty and parameter gradients as differentiating
+        ``autograd.grad(D(x), x, create_graph=True)``, without the double-backward pass.
         """
-        D, pac, dim = self.discriminator, self.pac, real.shape[1]
-        alpha = torch.rand(real.shape[0] // pac, 1, 1, device=self.device, generator=generator)
-        alpha = alpha.expand(-1, pac, dim).reshape(-1, pac * dim)
-        inter = alpha * real.reshape(-1, pac * dim) + (1 - alpha) * fake.reshape(-1, pac * dim)
+        D, groups = self.discriminator, first.shape[0] // 2
+        alpha = torch.rand(groups, 1, device=self.device, generator=generator)
         masks = []
         with torch.no_grad():
-            h = inter
-            for layer in D.hidden:
-                a = torch.addmm(layer.bias, h, layer.weight.t())
+            h = alpha * first[groups:] + (1 - alpha) * first[:groups]
+            for i, layer in enumerate(D.hidden):
+                a = torch.addmm(layer.bias, h, layer.weight.t()) if i else h
                 keep = D.dropout_scale(a.shape, generator, a.device)
                 masks.append(torch.where(a > 0, 1.0, 0.2) * keep)
                 h = nn.functional.leaky_relu(a, 0.2) * keep
-        grad = D.out.weight * masks[-1] if masks else D.out.weight.expand(inter.shape[0], -1)
-        for layer, slope in zip(reversed(D.hidden), reversed([None] + masks[:-1])):
-            grad = grad @ layer.weight
-            if slope is not None:
-                grad = grad * slope
-        norms = grad.norm(2, dim=1)
+        grad = D.out.weight * masks[-1]
+        for layer, slope in zip(reversed(D.hidden[1:]), reversed(masks[:-1])):
+            grad = (grad @ layer.weight) * slope
+        norms = D.hidden[0].input_gradient(grad).norm(2, dim=1)
         return ((norms - 1) ** 2).mean() * GP_LAMBDA
 
     def _generator_step(self, sampler, cb, raw, fake, opt_g, generator):
