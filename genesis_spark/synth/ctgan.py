@@ -61,11 +61,12 @@ class Generator(nn.Module):
         """Raw output for noise ``z`` (n, embedding_dim) conditioned on global category ids ``category`` (n,)."""
         linears = [m.fc if isinstance(m, Residual) else m for m in self.seq]
         bias = torch.cat([layer.bias for layer in linears])
+        noise = torch.cat([layer.noise for layer in linears]).t()
         if category is not None and self.cond_dim:  # condition share and bias: one row lookup
-            base = (torch.cat([layer.condition for layer in linears]).t() + bias).index_select(0, category)
+            table = torch.cat([layer.condition for layer in linears]).t().contiguous() + bias
+            pre = table.index_select(0, category).addmm_(z, noise)
         else:
-            base = bias
-        pre = torch.addmm(base, z, torch.cat([layer.noise for layer in linears]).t())
+            pre = torch.addmm(bias, z, noise)
         pre = pre.split([layer.out_features for layer in linears], dim=1)
         hidden = None  # [h_j, ..., h_1]
         for module, layer, part in zip(self.seq, linears, pre):
