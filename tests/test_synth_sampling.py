@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from genesis_spark.synth.ctgan import CTGAN
-from genesis_spark.synth.inference import gaussian_noise, gaussian_noise_tensor
+from genesis_spark.synth.inference import _relu_, gaussian_noise, gaussian_noise_tensor
 from genesis_spark.synth.spans import DiscreteColumn, Span
 from genesis_spark.synth.transformer import DataTransformer
 
@@ -35,6 +35,18 @@ def test_noise_tensor_is_the_same_draws_in_the_sampling_dtype(dtype):
     assert z.shape == (300, 17) and z.dtype == dtype
     expected = torch.from_numpy(gaussian_noise(_rng(1), (300, 17))).to(dtype)
     assert torch.equal(z, expected)
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.bfloat16])
+def test_in_place_relu_matches_clamp_on_strided_columns(dtype):
+    x = torch.cat([torch.randn(64, 9) * 1e3, torch.tensor([[-0.0, 0.0, -1e-30, 1e-30, -3e38, 3e38, 1.0, -1.0, 0.5]])])
+    x = x.to(dtype)
+    expected = x.clamp_min(0)
+    wide = torch.zeros(65, 20, dtype=dtype)
+    wide[:, 5:14] = x
+    out = _relu_(wide[:, 5:14])
+    assert torch.equal(out, expected)
+    assert torch.equal(wide[:, :5], torch.zeros(65, 5, dtype=dtype))  # only the slice changed
 
 
 @pytest.mark.parametrize("bf16", [False, True])

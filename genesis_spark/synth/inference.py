@@ -159,7 +159,7 @@ class SamplingNet:
             else:
                 out.copy_(bias.expand(n, -1))
             out.addmm_(ws.inputs[:, off:hidden + emb], weight_t)
-            out.clamp_min_(0)
+            _relu_(out)
             off -= width
         torch.addmm(self.out_bias, self.out_weight, ws.inputs.t(), out=ws.logits)
         if ws.logits_float is not ws.logits:
@@ -171,16 +171,24 @@ class SamplingNet:
         logits and one uniform per softmax span and row (``uniforms`` (n_soft, n), width order).
 
         Each code is the inverse CDF of softmax(logits) at the uniform: the count of the span's
-        cumulative probabilities below ``u * total``. Per group of equal-width spans: one max, one
-        exp, one batched matmul for the cumulative sums, one comparison and one count.
+        cumulative probabilities below it. Per group of equal-width spans: one softmax, one batched
+        matmul for the cumulative sums, one comparison and one count.
         """
         n = logits.shape[1]
         scalars = torch.tanh(logits[:self.n_scalar])
         codes = torch.empty(self.n_soft, n, dtype=torch.int32, device=logits.device)
         for g in self.groups:
-            x = logits[g.start:g.start + g.count * g.width].view(g.count, g.width, n)
-            e = (x - x.amax(dim=1, keepdim=True)).exp_()
-            cumulative = torch.matmul(g.lower, e) if g.width > 1 else e
-            threshold = uniforms[g.first:g.first + g.count].unsqueeze(1) * cumulative[:, -1:]
-            codes[g.first:g.first + g.count] = (cumulative < threshold).sum(dim=1, dtype=torch.int32)
+            p = torch.softmax(logits[g.start:g.start + g.count * g.width].view(g.count, g.width, n), dim=1)
+            cumulative = torch.matmul(g.lower, p) if g.width > 1 else p
+            below = (cumulative < uniforms[g.first:g.first + g.count].unsqueeze(1)).sum(dim=1, dtype=torch.int32)
+            codes[g.first:g.first + g.count] = below.clamp_max_(g.width - 1)  # a total rounded below u
         return scalars, codes.index_select(0, self.soft_to_span_order)
+
+
+def _relu_(x: torch.Tensor) -> torch.Tensor:
+    """In-place ReLU; on bfloat16 as an int16 max with 0 (a negative bfloat16 has the sign bit set),
+    4x faster than the bfloat16 kernel, which converts to float and back."""
+    if x.dtype == torch.bfloat16:
+        x.view(torch.int16).clamp_min_(0)
+        return x
+    return x.clamp_min_(0)
