@@ -11,7 +11,7 @@ import torch
 from torch import nn
 
 from genesis_spark.synth.inference import SamplingNet
-from genesis_spark.synth.layers import BlockLinear, PacInputLinear, SplitLinear
+from genesis_spark.synth.layers import BlockLinear, PacInputLinear, SplitLinear, init_linear_
 from genesis_spark.synth.sampler import CondBatch, ConditionalSampler
 from genesis_spark.synth.spans import Span
 
@@ -88,7 +88,6 @@ class Discriminator(nn.Module):
             raise ValueError("The critic needs at least one hidden layer (discriminator_dim).")
         self.pac = pac
         self.dropout = dropout
-        self.data_dim, self.cond_dim = data_dim, cond_dim
         self.hidden = nn.ModuleList([PacInputLinear(data_dim, cond_dim, pac, dims[0])])
         for i, o in zip(dims[:-1], dims[1:]):
             self.hidden.append(nn.Linear(i, o))
@@ -164,9 +163,7 @@ def init_weights(module: nn.Module, generator: torch.Generator) -> None:
         if isinstance(layer, BlockLinear):
             layer.reset_parameters(generator)
         elif isinstance(layer, nn.Linear):
-            nn.init.kaiming_uniform_(layer.weight, a=math.sqrt(5), generator=generator)
-            bound = 1 / math.sqrt(layer.in_features) if layer.in_features > 0 else 0
-            nn.init.uniform_(layer.bias, -bound, bound, generator=generator)
+            init_linear_(layer.weight, layer.bias, generator)
 
 
 class CTGAN:

@@ -167,9 +167,8 @@ class SyntheticGenerator:
         forced = self._resolve_conditions(conditions)
         blocks = [self._block_codes(i, GENERATE_BLOCK_ROWS, seed, forced)
                   for i in range(-(-n // GENERATE_BLOCK_ROWS))]
-        if len(blocks) == 1:
-            return self._decode(blocks[0][0][:n], blocks[0][1][:n])
-        return self._decode(np.concatenate([b[0] for b in blocks])[:n], np.concatenate([b[1] for b in blocks])[:n])
+        scalars, codes = (np.concatenate(part)[:n] for part in zip(*blocks))
+        return self._decode(scalars, codes)
 
     def generate_block(self, block_index: int, block_size: int, seed: int,
                        conditions: dict | None = None) -> pd.DataFrame:

@@ -43,7 +43,7 @@ def gaussian_noise(rng: np.random.Generator, shape: tuple[int, int]) -> np.ndarr
 def gaussian_noise_tensor(rng: np.random.Generator, shape: tuple[int, int], dtype: torch.dtype,
                           device: torch.device, out: torch.Tensor | None = None) -> torch.Tensor:
     """:func:`gaussian_noise` as a ``dtype`` tensor on ``device`` (the same draws, rounded to ``dtype``),
-    looked up by torch (multi-threaded) in a table already in ``dtype``; into ``out`` when given."""
+    looked up by torch in a table already in ``dtype``; into ``out`` when given."""
     codes = torch.from_numpy(_noise_codes(rng, shape).astype(np.int32)).to(device)
     if out is None:
         out = torch.empty(shape, dtype=dtype, device=device)

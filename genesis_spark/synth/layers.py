@@ -14,6 +14,14 @@ import torch
 from torch import nn
 
 
+def init_linear_(weight: torch.Tensor, bias: torch.Tensor, generator: torch.Generator | None) -> None:
+    """``nn.Linear``'s default initialisation of ``weight`` (out, in) and ``bias``, drawn from
+    ``generator`` (None: torch's global one)."""
+    nn.init.kaiming_uniform_(weight, a=math.sqrt(5), generator=generator)
+    bound = 1 / math.sqrt(weight.shape[1]) if weight.shape[1] > 0 else 0
+    nn.init.uniform_(bias, -bound, bound, generator=generator)
+
+
 class BlockLinear(nn.Module):
     """State-dict plumbing shared by the block layers: ``weight`` (assembled) and ``bias`` entries."""
 
@@ -33,11 +41,9 @@ class BlockLinear(nn.Module):
         torch's global one), then split into the blocks: the same draws, in the same order, as an
         ``nn.Linear`` of this shape."""
         weight = torch.empty(self.out_features, self.in_features, device=self.bias.device)
-        nn.init.kaiming_uniform_(weight, a=math.sqrt(5), generator=generator)
-        bound = 1 / math.sqrt(self.in_features) if self.in_features > 0 else 0
         with torch.no_grad():
+            init_linear_(weight, self.bias, generator)
             self.set_weight(weight)
-            nn.init.uniform_(self.bias, -bound, bound, generator=generator)
 
     def _save_to_state_dict(self, destination, prefix, keep_vars):
         weight, bias = self.weight, self.bias

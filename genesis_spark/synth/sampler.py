@@ -48,7 +48,8 @@ class ConditionalSampler:
         cum[cum == 0] = 2.0
         self.train_cum = torch.tensor(cum, dtype=torch.float32, device=self.device)
         self.widths = torch.tensor(widths, dtype=torch.long, device=self.device)
-        self.category_probs = torch.tensor(true_p, dtype=torch.float32, device=self.device)
+        # generation's inverse CDF over all categories, on the CPU (float32 probabilities, summed in float64)
+        self._category_cum = torch.cumsum(torch.tensor(true_p, dtype=torch.float32).double(), 0).float()
         self.column_of_category = torch.repeat_interleave(
             torch.arange(self.n_discrete, device=self.device), self.widths) if self.n_discrete else None
         self.data_column_of_category = torch.cat(
@@ -103,8 +104,5 @@ class ConditionalSampler:
         the training frequencies across all discrete columns); None without discrete columns."""
         if self.n_discrete == 0:
             return None
-        cum = self.__dict__.get("_cpu_category_cum")
-        if cum is None:
-            cum = self._cpu_category_cum = torch.cumsum(self.category_probs.cpu().double(), 0).float()
         u = torch.from_numpy(rng.random(batch, dtype=np.float32))
-        return torch.searchsorted(cum, u, right=True).clamp_(max=self.n_categories - 1)
+        return torch.searchsorted(self._category_cum, u, right=True).clamp_(max=self.n_categories - 1)
