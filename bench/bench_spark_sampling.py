@@ -24,8 +24,9 @@ import json, sys, time
 from pyspark.sql import functions as F
 from genesis_spark.datasets import DISCRETE_COLUMNS, make_transactions
 from genesis_spark.spark.session import get_spark
-from genesis_spark.spark.sampling import SamplingConfig, sample_blocks, _ACCEPTED
-from genesis_spark.spark.scoring import RowScorer
+from genesis_spark.core.blocks import ACCEPTED, SamplingConfig
+from genesis_spark.spark.sampling import sample_blocks
+from genesis_spark.core.scoring import RowScorer
 from genesis_spark.synth.generator import SyntheticGenerator
 
 master, artifact, blocks, block_size = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
@@ -41,7 +42,7 @@ config = SamplingConfig(block_size=block_size, num_partitions=8)
 def one_pass(start, n):
     df = sample_blocks(spark, generator, schema, start, n, 7, scorer, config)
     t = time.perf_counter()
-    row = df.agg(F.count(F.lit(1)).alias("n"), F.sum(F.col(_ACCEPTED).cast("long")).alias("kept")).first()
+    row = df.agg(F.count(F.lit(1)).alias("n"), F.sum(F.col(ACCEPTED).cast("long")).alias("kept")).first()
     return time.perf_counter() - t, row["n"], row["kept"]
 
 one_pass(10_000, 8)  # warm-up: workers start, import torch, deserialise the artifact once

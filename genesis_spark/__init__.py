@@ -6,7 +6,7 @@ Example::
 """
 from __future__ import annotations
 
-__version__ = "0.1.0"
+from genesis_spark.version import __version__
 
 __all__ = ["SyntheticGenerator", "QualityEvaluator", "augment_imbalanced", "__version__"]
 

@@ -64,9 +64,9 @@ def test_wheel_tasks_call_the_job_entry_point_with_config_and_run_id(bundle):
     for job_key, job, task in _wheel_tasks(bundle):
         wheel_task = task["python_wheel_task"]
         assert wheel_task["package_name"] == "genesis_spark"
-        assert scripts.get(wheel_task["entry_point"]) == "genesis_spark.spark.job:run", (
+        assert scripts.get(wheel_task["entry_point"]) == "genesis_spark.job:run", (
             f"{job_key}: setup.py console_scripts needs "
-            f"'{wheel_task['entry_point']}=genesis_spark.spark.job:run' (has {scripts})")
+            f"'{wheel_task['entry_point']}=genesis_spark.job:run' (has {scripts})")
         params = wheel_task["parameters"]
         assert params[params.index("--config") + 1] == "{{job.parameters.config}}"
         assert params[params.index("--run-id") + 1] == "{{job.parameters.run_id}}"

@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parents[1]
 #: bundle (deploy/databricks/databricks.yml) names as its python_wheel_task entry_point.
 REQUIRED_SCRIPTS = {
     "genesis": "genesis_spark.cli:main",
-    "genesis-augment": "genesis_spark.spark.job:run",
+    "genesis-augment": "genesis_spark.job:run",
 }
 
 

@@ -77,7 +77,7 @@ def test_default_estimator_is_a_seeded_random_forest(split):
 
 def test_target_missing_from_test_is_named(split):
     train, augmented, test = split
-    with pytest.raises(ValueError, match="target column 'is_fraud' is not a column of test"):
+    with pytest.raises(ValueError, match=r"target_column \(in test\) names 'is_fraud', which is not a column"):
         compare_models(train, augmented, test.drop(columns=TARGET), TARGET)
 
 

@@ -11,7 +11,7 @@ from genesis_spark.augment import augment_imbalanced, plan_augmentation
 from genesis_spark.datasets import DISCRETE_COLUMNS, TARGET_COLUMN
 from genesis_spark.spark.augment import augment_spark, collect_bounded
 from genesis_spark.spark.sampling import ORDER_COLUMNS
-from genesis_spark.spark.scoring import SCORE_COLUMNS
+from genesis_spark.core.scoring import SCORE_COLUMNS
 
 CONFIG = {"epochs": 2, "batch_size": 100, "device": "cpu", "block_size": 512}
 FEATURES = ["amount", "hour", "day_of_week", "merchant_category", "distance_from_home", "transaction_count_24h"]

@@ -8,7 +8,8 @@ from deltalake import DeltaTable
 
 from genesis_spark.datasets import DISCRETE_COLUMNS, TARGET_COLUMN
 from genesis_spark.pipeline import Pipeline, steps
-from genesis_spark.pipeline.engine import Engine, PandasEngine
+from genesis_spark.core.engine import Engine
+from genesis_spark.pipeline.engine import PandasEngine
 from genesis_spark.spark.engine import SparkEngine
 
 
@@ -46,7 +47,8 @@ def test_split_and_sample_are_deterministic_and_bounded(engine, csv_path):
     train, test = engine.split(frame, TARGET_COLUMN, 0.25, seed=3)
     assert engine.count(train) + engine.count(test) == 4000
     assert train.intersect(test).count() == 0
-    assert abs(engine.last_split.test_shares[1] - 0.25) < 0.05
+    fraud_share = test.where(f"{TARGET_COLUMN} = 1").count() / frame.where(f"{TARGET_COLUMN} = 1").count()
+    assert abs(fraud_share - 0.25) < 0.05
     first = engine.sample(train, 500, seed=1)
     again = engine.sample(train.repartition(5), 500, seed=1)
     assert len(first) == 500
@@ -96,3 +98,37 @@ def test_pipeline_on_spark_writes_versioned_tables_and_a_rerun_writes_nothing(en
         version, rows = read_delta(lake / name)
         assert version == 0, name  # the same run id writes nothing twice
     assert len(read_delta(lake / "augmented_train")[1]) == len(train)
+
+
+def test_yaml_load_generator_then_augment_runs_on_the_spark_engine(spark, csv_path, tmp_path):
+    from genesis_spark.pipeline import load_pipeline
+    from genesis_spark.synth.generator import SyntheticGenerator
+
+    fraud = pd.read_csv(csv_path).query(f"{TARGET_COLUMN} == 1").drop(columns=TARGET_COLUMN)
+    generator = SyntheticGenerator("ctgan", {"epochs": 2, "batch_size": 100, "seed": 1}).fit(
+        fraud, discrete_columns=DISCRETE_COLUMNS)
+    generator.save(tmp_path / "fraud_generator.pkl")
+    (tmp_path / "pipeline.yaml").write_text(f"""
+name: loaded_generator
+engine: spark
+steps:
+  - load_csv: {{path: {csv_path}}}
+  - load_generator: {{path: fraud_generator.pkl}}
+  - augment_imbalanced: {{target_column: {TARGET_COLUMN}, ratio: 0.25, discrete_columns: {DISCRETE_COLUMNS},
+                          config: {{block_size: 512}}}}
+  - save_delta: {{path: out}}
+""")
+    pipeline = load_pipeline(tmp_path / "pipeline.yaml")
+    pipeline.engine_options["spark"] = spark
+    result = pipeline.run()
+    assert result.success, result.error
+    assert result.metrics["output_minority_share"] == pytest.approx(0.25, abs=1e-3)
+    version, rows = read_delta(tmp_path / "out")
+    assert version == 0 and rows[TARGET_COLUMN].mean() == pytest.approx(0.25, abs=1e-3)
+    assert history_sha(tmp_path / "out") == generator.sha256
+
+
+def history_sha(path) -> str:
+    from genesis_spark.delta.tables import history
+
+    return history(path)[0].metadata["generator_sha256"]

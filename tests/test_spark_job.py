@@ -12,7 +12,7 @@ import pytest
 from deltalake import DeltaTable
 
 from genesis_spark.datasets import TARGET_COLUMN, write_demo_data
-from genesis_spark.spark.job import main
+from genesis_spark.job import main
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG = ROOT / "conf" / "fraud_augmentation_pipeline.yaml"

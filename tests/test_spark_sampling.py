@@ -12,13 +12,12 @@ import pytest
 
 from genesis_spark.datasets import DISCRETE_COLUMNS, TARGET_COLUMN
 from genesis_spark.spark.sampling import (
-    FAIL_FIRST_ATTEMPT_ENV,
     ORDER_COLUMNS,
     SamplingConfig,
     coerce_to_schema,
     sample_accepted,
 )
-from genesis_spark.spark.scoring import DCR, LABEL_PROB, REALISM, RowScorer, ScoreThresholds
+from genesis_spark.core.scoring import DCR, LABEL_PROB, REALISM, RowScorer, ScoreThresholds
 
 SEED = 11
 BLOCK = 256
@@ -119,13 +118,13 @@ def test_scores_copies_of_real_rows_at_zero_distance_and_fraud_above_legit(fraud
 RETRY_SCRIPT = textwrap.dedent("""
     import sys, pandas as pd
     from genesis_spark.spark.session import get_spark
-    from genesis_spark.synth.generator import SyntheticGenerator
+    from faulty_generators import FirstAttemptFailingGenerator
     from genesis_spark.spark.sampling import SamplingConfig, sample_accepted, ORDER_COLUMNS
     artifact, schema_json, out = sys.argv[1:4]
     from pyspark.sql.types import StructType
     import json
     spark = get_spark("local[2,3]")
-    generator = SyntheticGenerator.load(artifact)
+    generator = FirstAttemptFailingGenerator.load(artifact)
     schema = StructType.fromJson(json.loads(open(schema_json).read()))
     result = sample_accepted(spark, generator, schema, {n}, {seed}, None,
                              SamplingConfig(block_size={block}, num_partitions=2))
@@ -144,7 +143,11 @@ def test_task_retry_after_injected_failure_gives_identical_rows(spark, generator
     script.write_text(RETRY_SCRIPT.format(n=n, seed=SEED, block=BLOCK))
     markers = tmp_path / "failures"
     markers.mkdir()
-    env = {**os.environ, FAIL_FIRST_ATTEMPT_ENV: str(markers), "PYSPARK_PYTHON": sys.executable}
+    from faulty_generators import MARKER_DIR_ENV
+
+    tests_dir = os.path.dirname(os.path.abspath(__file__))
+    python_path = os.pathsep.join(p for p in (tests_dir, os.environ.get("PYTHONPATH")) if p)
+    env = {**os.environ, MARKER_DIR_ENV: str(markers), "PYSPARK_PYTHON": sys.executable, "PYTHONPATH": python_path}
     proc = subprocess.run([sys.executable, str(script), str(artifact), str(tmp_path / "schema.json"),
                            str(tmp_path / "out.parquet")], env=env, capture_output=True, text=True, timeout=240)
     assert proc.returncode == 0, proc.stderr[-3000:]

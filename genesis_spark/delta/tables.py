@@ -41,15 +41,11 @@ def is_catalog_name(target: str | Path) -> bool:
         and not Path(text).exists()
 
 
-def _uri(path: str | Path) -> str:
-    return str(path)
-
-
 def is_delta_table(path: str | Path) -> bool:
     """True when ``path`` holds a Delta table (a ``_delta_log``)."""
     from deltalake import DeltaTable
 
-    return DeltaTable.is_deltatable(_uri(path))
+    return DeltaTable.is_deltatable(str(path))
 
 
 def _open(path: str | Path, version: int | None = None):
@@ -59,7 +55,7 @@ def _open(path: str | Path, version: int | None = None):
         raise FileNotFoundError(
             f"No Delta table at {path!s}: the folder is missing or has no _delta_log. "
             "Check the path, or write the table first (save_delta / save_versioned).")
-    return DeltaTable(_uri(path), version=version) if version is not None else DeltaTable(_uri(path))
+    return DeltaTable(str(path), version=version) if version is not None else DeltaTable(str(path))
 
 
 def table_version(path: str | Path) -> int | None:

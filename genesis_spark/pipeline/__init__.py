@@ -7,7 +7,9 @@ Example::
 """
 from genesis_spark.pipeline import steps
 from genesis_spark.pipeline.context import QualityGateError, RunContext
-from genesis_spark.pipeline.engine import Engine, PandasEngine, Profile, get_engine
+from genesis_spark.core.engine import Engine
+from genesis_spark.core.profile import Profile
+from genesis_spark.pipeline.engine import PandasEngine, get_engine
 from genesis_spark.pipeline.pipeline import Pipeline, PipelineResult
 from genesis_spark.pipeline.yaml_config import PipelineConfigError, load_pipeline
 

@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import Any, Callable
 
 from genesis_spark.delta.sink import StagedWrite
-from genesis_spark.pipeline.engine import Engine, Loaded, Profile
+from genesis_spark.core.engine import Engine, Loaded
+from genesis_spark.core.profile import Profile
 
 
 class QualityGateError(RuntimeError):

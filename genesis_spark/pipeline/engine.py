@@ -1,162 +1,22 @@
-"""Engines: the only place pipeline steps touch data. ``PandasEngine`` here; ``SparkEngine`` in
-``genesis_spark.spark.engine`` implements the same ``Engine`` protocol.
-
-A frame is whatever the engine works on (a pandas DataFrame here, a Spark DataFrame on
-Spark). Steps never call pandas or Spark themselves: they read, profile, split, augment,
-take bounded pandas samples for evaluation, write CSV and stage Delta writes through the
-engine, so the same step objects run on both.
+"""The pandas engine of the pipeline, and ``get_engine``. ``SparkEngine`` (``genesis_spark.spark.engine``)
+implements the same ``genesis_spark.core.engine.Engine`` protocol on Spark DataFrames.
 """
 from __future__ import annotations
 
 import logging
-import os
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping, Protocol, Sequence, runtime_checkable
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
+from genesis_spark.core.columns import missing_column_error
+from genesis_spark.core.engine import ENGINES, Engine, Loaded, check_format  # noqa: F401 (ENGINES re-exported)
+from genesis_spark.core.plan import AugmentResult
+from genesis_spark.core.profile import Profile, profile_pandas
 from genesis_spark.delta.sink import ArrowDeltaSink, DeltaSink
 
 logger = logging.getLogger(__name__)
-
-SOURCE_FORMATS = ("csv", "parquet", "delta", "table")
-ENGINES = ("pandas", "spark")
-
-
-@dataclass(frozen=True)
-class Loaded:
-    """A frame read by an engine, with its lineage (what was read, and which Delta version)."""
-
-    frame: Any
-    source: str
-    format: str
-    version: int | None = None
-
-
-@dataclass(frozen=True)
-class ColumnProfile:
-    """One column's profile: type, nulls, distinct count (approximate on Spark), range."""
-
-    name: str
-    dtype: str
-    nulls: int
-    distinct: int
-    min: Any = None
-    max: Any = None
-
-
-@dataclass(frozen=True)
-class Profile:
-    """Class statistics and column profile of a frame (the ``analyze`` step's result).
-
-    ``class_counts`` maps each target value to its row count, largest first;
-    ``id_like`` names the columns whose distinct count is close to the row count
-    (kept out of training).
-    """
-
-    n_rows: int
-    target_column: str | None
-    class_counts: dict[Any, int] = field(default_factory=dict)
-    columns: tuple[ColumnProfile, ...] = ()
-    id_like: tuple[str, ...] = ()
-
-    @property
-    def class_shares(self) -> dict[Any, float]:
-        """Each class's share of the rows."""
-        return {k: (v / self.n_rows if self.n_rows else 0.0) for k, v in self.class_counts.items()}
-
-    @property
-    def minority_share(self) -> float:
-        """The smallest class share (0.0 without a target)."""
-        shares = self.class_shares
-        return min(shares.values()) if shares else 0.0
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-able form (class labels as strings)."""
-        return {
-            "n_rows": self.n_rows,
-            "target_column": self.target_column,
-            "class_counts": {str(k): int(v) for k, v in self.class_counts.items()},
-            "class_shares": {str(k): round(v, 6) for k, v in self.class_shares.items()},
-            "id_like": list(self.id_like),
-            "columns": [c.__dict__ for c in self.columns],
-        }
-
-    def format(self) -> str:
-        """A short human-readable report: rows, class counts and shares, ID-like columns."""
-        lines = [f"rows: {self.n_rows:,}"]
-        if self.target_column is not None:
-            lines.append(f"class distribution of {self.target_column!r}:")
-            for label, count in self.class_counts.items():
-                lines.append(f"  {label!s:>12}  {count:>10,}  {count / max(self.n_rows, 1):7.2%}")
-        if self.id_like:
-            lines.append(f"ID-like columns (excluded from training): {', '.join(self.id_like)}")
-        return "\n".join(lines)
-
-
-@runtime_checkable
-class Engine(Protocol):
-    """What pipeline steps need from an engine. ``name`` is ``"pandas"`` or ``"spark"``."""
-
-    name: str
-
-    def read(self, path: str, format: str, *, version: int | str | None = None,
-             options: Mapping[str, Any] | None = None) -> Loaded:
-        """Read ``path`` as ``format`` (csv | parquet | delta | table); Delta ``version`` may be a tag."""
-        ...
-
-    def profile(self, frame: Any, target_column: str | None = None) -> Profile:
-        """Class counts/shares of ``target_column`` and per-column profile, in one pass."""
-        ...
-
-    def split(self, frame: Any, target_column: str, test_size: float, seed: int) -> tuple[Any, Any]:
-        """Deterministic stratified ``(train, test)`` split (per class, independent of row order)."""
-        ...
-
-    def augment(self, frame: Any, target_column: str, ratio: float, strategy: str = "oversample",
-                discrete_columns: Sequence[str] | None = None, config: Mapping[str, Any] | None = None,
-                seed: int | None = None, generator: Any | None = None):
-        """Augment ``frame``; returns ``genesis_spark.augment.AugmentResult`` (frames in this engine's kind,
-        ``training_rows`` as pandas). ``generator``: a fitted ``SyntheticGenerator`` to sample from
-        instead of fitting one (from ``load_generator``)."""
-        ...
-
-    def sample(self, frame: Any, n: int, seed: int = 0) -> pd.DataFrame:
-        """At most ``n`` rows of ``frame`` as pandas (a seeded sample when larger), for evaluation."""
-        ...
-
-    def count(self, frame: Any) -> int:
-        """Row count."""
-        ...
-
-    def columns(self, frame: Any) -> list[str]:
-        """Column names."""
-        ...
-
-    def with_columns(self, frame: Any, values: Mapping[str, Any]) -> Any:
-        """``frame`` plus constant columns (e.g. ``{"run_id": 3}``)."""
-        ...
-
-    def from_records(self, records: Sequence[Mapping[str, Any]]) -> Any:
-        """A small frame of this engine's kind from Python records (the ``runs`` row)."""
-        ...
-
-    def write_csv(self, frame: Any, path: str | Path) -> None:
-        """Write ``frame`` as CSV at ``path`` (a file on pandas; may be a folder on Spark)."""
-        ...
-
-    def delta_sink(self) -> DeltaSink:
-        """The sink that stages and commits Delta writes for this engine."""
-        ...
-
-
-def check_format(fmt: str) -> str:
-    """Validate a source format name."""
-    if fmt not in SOURCE_FORMATS:
-        raise ValueError(f"Unknown source format {fmt!r}; use one of {', '.join(SOURCE_FORMATS)}.")
-    return fmt
 
 
 def _require_file(path: str | Path, what: str) -> Path:
@@ -214,31 +74,7 @@ class PandasEngine:
 
     def profile(self, frame: pd.DataFrame, target_column: str | None = None) -> Profile:
         """Class counts and a per-column profile (exact distinct counts)."""
-        n = len(frame)
-        counts: dict[Any, int] = {}
-        if target_column is not None:
-            if target_column not in frame.columns:
-                from genesis_spark.augment import missing_column_error
-
-                raise missing_column_error(target_column, list(frame.columns), "target_column")
-            vc = frame[target_column].value_counts(dropna=False)
-            counts = {_plain(k): int(v) for k, v in vc.items()}
-        columns = []
-        id_like = []
-        for name in frame.columns:
-            s = frame[name]
-            distinct = int(s.nunique(dropna=True))
-            numeric = pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s)
-            columns.append(ColumnProfile(
-                name=str(name), dtype=str(s.dtype), nulls=int(s.isna().sum()), distinct=distinct,
-                min=_plain(s.min()) if numeric and distinct else None,
-                max=_plain(s.max()) if numeric and distinct else None))
-            if (name != target_column and n >= 50 and distinct >= 0.95 * n
-                    and (pd.api.types.is_object_dtype(s) or pd.api.types.is_string_dtype(s)
-                         or pd.api.types.is_integer_dtype(s))):
-                id_like.append(str(name))
-        return Profile(n_rows=n, target_column=target_column, class_counts=counts,
-                       columns=tuple(columns), id_like=tuple(id_like))
+        return profile_pandas(frame, target_column)
 
     def split(self, frame: pd.DataFrame, target_column: str, test_size: float,
               seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -251,8 +87,6 @@ class PandasEngine:
         if not 0 < test_size < 1:
             raise ValueError(f"test_size must be in (0, 1), got {test_size!r}.")
         if target_column not in frame.columns:
-            from genesis_spark.augment import missing_column_error
-
             raise missing_column_error(target_column, list(frame.columns), "target_column")
         keys = hash_split_keys(frame, seed)
         labels = frame[target_column].to_numpy()
@@ -270,7 +104,7 @@ class PandasEngine:
 
     def augment(self, frame: pd.DataFrame, target_column: str, ratio: float, strategy: str = "oversample",
                 discrete_columns: Sequence[str] | None = None, config: Mapping[str, Any] | None = None,
-                seed: int | None = None, generator: Any | None = None):
+                seed: int | None = None, generator: Any | None = None) -> AugmentResult:
         """``genesis_spark.augment.augment`` on pandas."""
         from genesis_spark.augment import augment
 
@@ -301,10 +135,6 @@ class PandasEngine:
         """A pandas DataFrame from records."""
         return pd.DataFrame.from_records(list(records))
 
-    def from_pandas(self, df: pd.DataFrame) -> pd.DataFrame:
-        """Identity on pandas."""
-        return df
-
     def write_csv(self, frame: pd.DataFrame, path: str | Path) -> None:
         """Write a CSV file (no index)."""
         Path(path).parent.mkdir(parents=True, exist_ok=True)
@@ -313,13 +143,6 @@ class PandasEngine:
     def delta_sink(self) -> DeltaSink:
         """Arrow tables committed with ``write_deltalake``."""
         return ArrowDeltaSink()
-
-
-def _plain(value: Any) -> Any:
-    """numpy scalars to Python scalars (JSON-able labels and ranges)."""
-    if isinstance(value, np.generic):
-        return value.item()
-    return value
 
 
 def get_engine(name: str = "pandas", **options: Any) -> Engine:
@@ -343,7 +166,3 @@ def get_engine(name: str = "pandas", **options: Any) -> Engine:
         return SparkEngine(**options)
     raise ValueError(f"Unknown engine {name!r}; use one of: {', '.join(ENGINES)}.")
 
-
-def env_engine_default() -> str:
-    """The default engine name: ``$GENESIS_ENGINE`` or ``pandas``."""
-    return os.environ.get("GENESIS_ENGINE", "pandas")

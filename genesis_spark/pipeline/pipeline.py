@@ -17,17 +17,18 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
+from genesis_spark.core.engine import SINK_MODES
 from genesis_spark.delta.metadata import CommitInfo, config_hash
 from genesis_spark.delta.tables import is_catalog_name, latest_txn_version
 from genesis_spark.pipeline.context import QualityGateError, RunContext
-from genesis_spark.pipeline.engine import ENGINES, Engine, get_engine
+from genesis_spark.core.engine import ENGINES, Engine
+from genesis_spark.pipeline.engine import get_engine
 from genesis_spark.pipeline.steps import Step
 
 logger = logging.getLogger(__name__)
 
 #: Lakehouse table names (override any with ``tables={"runs": "run_log"}`` / YAML ``tables:``).
 DEFAULT_TABLES = {"augmented_train": "augmented_train", "test": "test", "synthetic": "synthetic", "runs": "runs"}
-SINKS = ("auto", "native", "embedded")
 _DATA_OUTPUTS = ("csv_path", "delta_path", "versioned_path")
 
 
@@ -85,8 +86,8 @@ class Pipeline:
             raise TypeError(f"Pipeline steps must be step objects from genesis_spark.pipeline.steps, got {bad[0]!r}.")
         if isinstance(engine, str) and engine not in ENGINES:
             raise ValueError(f"Unknown engine {engine!r}; use one of: {', '.join(ENGINES)}.")
-        if sink not in SINKS:
-            raise ValueError(f"Unknown sink {sink!r}; use one of: {', '.join(SINKS)}.")
+        if sink not in SINK_MODES:
+            raise ValueError(f"Unknown sink {sink!r}; use one of: {', '.join(SINK_MODES)}.")
         unknown = set(tables or {}) - set(DEFAULT_TABLES)
         if unknown:
             raise ValueError(f"Unknown lakehouse table key(s) {sorted(unknown)}; use {', '.join(DEFAULT_TABLES)}.")
@@ -103,13 +104,6 @@ class Pipeline:
         self.tables = {**DEFAULT_TABLES, **dict(tables or {})}
         self.mlflow = mlflow  # genesis_spark.tracking.MlflowOptions (or its mapping): log each run
         self._last_ctx: RunContext | None = None
-
-    @classmethod
-    def from_yaml(cls, path: str | Path, overrides: Sequence[str] = ()) -> "Pipeline":
-        """Load and validate a YAML pipeline (see ``genesis_spark.pipeline.yaml_config``)."""
-        from genesis_spark.pipeline.yaml_config import load_pipeline
-
-        return load_pipeline(path, overrides)
 
     @property
     def app_id(self) -> str:

@@ -65,6 +65,13 @@ class Step:
         return {"name": cls.name, "summary": doc[0] if doc else "", "params": [p.to_dict() for p in cls.spec]}
 
 
+def _gate(message: str, fail: bool) -> None:
+    """A missed threshold: fail the run (nothing is written) when ``fail``, else warn and go on."""
+    if fail:
+        raise QualityGateError(message)
+    logger.warning("%s (fail_on_low_score is false: continuing)", message)
+
+
 def _seed(step_seed: int | None, ctx: RunContext) -> int | None:
     return step_seed if step_seed is not None else ctx.seed
 
@@ -180,10 +187,9 @@ class AugmentImbalanced(Step):
     def run(self, ctx: RunContext) -> None:
         frame = ctx.require_frame(self.name)
         generator = ctx.generator if self["strategy"] == "oversample" else None
-        kwargs = {"generator": generator} if generator is not None else {}
         result = ctx.engine.augment(frame, self["target_column"], self["ratio"], strategy=self["strategy"],
                                     discrete_columns=self["discrete_columns"], config=self["config"],
-                                    seed=_seed(self["seed"], ctx), **kwargs)
+                                    seed=_seed(self["seed"], ctx), generator=generator)
         ctx.train_real = frame
         ctx.augment_result = result
         ctx.frame = result.augmented
@@ -194,12 +200,12 @@ class AugmentImbalanced(Step):
         ctx.metrics["augmented_rows"] = sum(result.plan.final_counts.values())
         total = sum(result.plan.final_counts.values()) or 1
         ctx.metrics["output_minority_share"] = min(result.plan.final_counts.values()) / total
-        # Spark engine extras: executor acceptance per filter and the augment phases' seconds.
-        for label, report in (getattr(result, "sampling", None) or {}).items():
+        # Acceptance per filter of the scored block sampling, and the augment phases' seconds.
+        for label, report in result.sampling.items():
             ctx.metrics[f"acceptance_rate_{label}"] = report.acceptance_rate
             for name, rate in report.acceptance_by_filter.items():
                 ctx.metrics[f"acceptance_{name}_{label}"] = rate
-        for phase, seconds in (getattr(result, "timings", None) or {}).items():
+        for phase, seconds in result.timings.items():
             ctx.metrics[f"augment_{phase}_s"] = round(float(seconds), 3)
 
 
@@ -251,10 +257,7 @@ class Evaluate(Step):
         ctx.metrics["quality_score"] = score
         ctx.metrics["fidelity_score"] = float(report.fidelity_score)
         if score < self["min_score"]:
-            message = f"evaluate: quality_score {score:.3f} < min_score {self['min_score']}"
-            if self["fail_on_low_score"]:
-                raise QualityGateError(message)
-            logger.warning("%s (fail_on_low_score is false: continuing)", message)
+            _gate(f"evaluate: quality_score {score:.3f} < min_score {self['min_score']}", self["fail_on_low_score"])
 
 
 class PrivacyAudit(Step):
@@ -289,10 +292,8 @@ class PrivacyAudit(Step):
         ctx.metrics["privacy_score"] = float(report.score)
         ctx.metrics["privacy_passed"] = bool(report.passed)
         if not report.passed:
-            message = f"privacy_audit: privacy_score {report.score:.3f} < threshold {self['threshold']}"
-            if self["fail_on_low_score"]:
-                raise QualityGateError(message)
-            logger.warning("%s (fail_on_low_score is false: continuing)", message)
+            _gate(f"privacy_audit: privacy_score {report.score:.3f} < threshold {self['threshold']}",
+                  self["fail_on_low_score"])
 
 
 class CompareModels(Step):

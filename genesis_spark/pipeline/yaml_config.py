@@ -28,10 +28,10 @@ from typing import Any, Sequence
 
 import yaml
 
-from genesis_spark.pipeline.engine import ENGINES
+from genesis_spark.core.engine import ENGINES, SINK_MODES
 from genesis_spark.delta.tables import is_catalog_name
 from genesis_spark.pipeline.params import ParameterError
-from genesis_spark.pipeline.pipeline import DEFAULT_TABLES, SINKS, Pipeline
+from genesis_spark.pipeline.pipeline import DEFAULT_TABLES, Pipeline
 from genesis_spark.pipeline.steps import STEPS
 
 TOP_LEVEL_KEYS = ("name", "description", "engine", "lakehouse", "sink", "seed", "tables", "spark", "mlflow", "steps")
@@ -195,8 +195,8 @@ def build_pipeline(doc: dict, source: str | Path = "<pipeline>", base_dir: str |
     if engine not in ENGINES:
         raise PipelineConfigError(f"{at(doc, 'engine')}: unknown engine {engine!r}; use one of: {', '.join(ENGINES)}.")
     sink = doc.get("sink", "auto")
-    if sink not in SINKS:
-        raise PipelineConfigError(f"{at(doc, 'sink')}: unknown sink {sink!r}; use one of: {', '.join(SINKS)}.")
+    if sink not in SINK_MODES:
+        raise PipelineConfigError(f"{at(doc, 'sink')}: unknown sink {sink!r}; use one of: {', '.join(SINK_MODES)}.")
     seed = doc.get("seed")
     if seed is not None and (not isinstance(seed, int) or isinstance(seed, bool)):
         raise PipelineConfigError(f"{at(doc, 'seed')}: 'seed' must be an integer, got {seed!r}.")

@@ -16,7 +16,7 @@ Scores (all in [0, 1]; the per-metric definitions are in :mod:`genesis_spark.qua
   (:data:`OVERALL_WEIGHTS`), a missing part's weight shared among the others.
 
 pandas inputs are scored on all rows. Spark inputs (detected with
-:func:`genesis_spark.spark.session.is_spark_dataframe`; pyspark is only imported then):
+:func:`genesis_spark.core.frames.is_spark_dataframe`; pyspark is only imported then):
 column shapes and null rates come from Spark aggregations over all rows
 (:mod:`genesis_spark.quality.spark_metrics`, KS on approximate real-quantile buckets);
 pair trends, validity, plots and the privacy audit use a seeded sample of at most
@@ -34,7 +34,7 @@ import pandas as pd
 from genesis_spark.quality import fidelity
 from genesis_spark.quality.privacy import audit
 from genesis_spark.quality.reports import PrivacyReport, QualityReport
-from genesis_spark.spark.session import is_spark_dataframe
+from genesis_spark.core.frames import is_spark_dataframe
 
 logger = logging.getLogger(__name__)
 

@@ -26,54 +26,15 @@ Metrics (all in [0, 1], 1 = identical):
 from __future__ import annotations
 
 from itertools import combinations
-from typing import Literal
 
 import numpy as np
 import pandas as pd
 
+from genesis_spark.core.kinds import Kind, as_float, check_discrete_names, infer_kinds  # noqa: F401 (re-exported)
 from genesis_spark.quality.reports import ColumnDistribution
 
-Kind = Literal["numeric", "datetime", "discrete"]
 PLOT_BINS = 30
 PLOT_TOP_CATEGORIES = 20
-
-
-def check_discrete_names(discrete_columns: list[str] | None, columns) -> set[str]:
-    """The named discrete columns as a set; a clear error for a name that is not a column."""
-    named = set(discrete_columns or [])
-    unknown = [c for c in named if c not in columns]
-    if unknown:
-        raise ValueError(f"discrete_columns names {sorted(unknown)}, which are not columns of the real data. "
-                         f"Columns are: {', '.join(map(str, columns))}.")
-    return named
-
-
-def infer_kinds(df: pd.DataFrame, discrete_columns: list[str] | None = None) -> dict[str, Kind]:
-    """Map each column of ``df`` to ``numeric``, ``datetime`` or ``discrete`` (rules in the module docstring)."""
-    named = check_discrete_names(discrete_columns, list(df.columns))
-    kinds: dict[str, Kind] = {}
-    for column in df.columns:
-        dtype = df[column].dtype
-        if column in named or pd.api.types.is_bool_dtype(dtype):
-            kinds[column] = "discrete"
-        elif pd.api.types.is_datetime64_any_dtype(dtype):
-            kinds[column] = "datetime"
-        elif pd.api.types.is_numeric_dtype(dtype):
-            kinds[column] = "numeric"
-        else:
-            kinds[column] = "discrete"
-    return kinds
-
-
-def as_float(series: pd.Series) -> np.ndarray:
-    """A numeric or datetime column as float64 (datetime: int64 nanoseconds), NaN for nulls."""
-    if pd.api.types.is_datetime64_any_dtype(series.dtype):
-        values = series.to_numpy(dtype="datetime64[ns]").astype("int64").astype("float64")
-        values[series.isna().to_numpy()] = np.nan
-        return values
-    if pd.api.types.is_datetime64_any_dtype(pd.Series(series).infer_objects().dtype):
-        return as_float(pd.to_datetime(series))
-    return pd.to_numeric(series, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
 
 
 def ks_complement(real: np.ndarray, synthetic: np.ndarray) -> float:

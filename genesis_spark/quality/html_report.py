@@ -11,11 +11,13 @@ import html
 import io
 import math
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
-from genesis_spark.quality.reports import PrivacyReport, QualityReport, UtilityReport
+if TYPE_CHECKING:  # the report types call write_html: type-only import, no circle
+    from genesis_spark.quality.reports import PrivacyReport, QualityReport, UtilityReport
 
 REAL_COLOR = "#1f77b4"
 SYN_COLOR = "#ff7f0e"

@@ -27,7 +27,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from genesis_spark.quality.fidelity import infer_kinds
+from genesis_spark.core.columns import missing_column_error
+from genesis_spark.core.kinds import infer_kinds
+from genesis_spark.core.smote import fill_nulls, smote_new_rows
 from genesis_spark.quality.reports import UtilityReport
 
 logger = logging.getLogger(__name__)
@@ -76,33 +78,12 @@ def _added_rows(real_train: pd.DataFrame, augmented: pd.DataFrame) -> pd.DataFra
 
 def _smotenc_rows(train: pd.DataFrame, target: str, discrete: list[str], extra: dict[Any, int],
                   seed: int) -> pd.DataFrame:
-    """``train`` plus ``extra[label]`` SMOTENC rows per label."""
-    from imblearn.over_sampling import SMOTE, SMOTENC
-
-    counts = train[target].value_counts()
-    strategy = {label: int(counts.get(label, 0) + n) for label, n in extra.items() if n > 0}
-    if not strategy:
-        return train
-    smallest = min(int(counts.get(label, 0)) for label in strategy)
-    if smallest < 2:
-        raise ValueError(f"SMOTENC needs at least 2 real rows of each class it oversamples; class counts are "
-                         f"{counts.to_dict()}. Pass include_smote=False to skip it.")
-    x = train.drop(columns=target)
-    for c in x.columns:
-        if c not in discrete:
-            x[c] = pd.to_numeric(x[c], errors="coerce").fillna(pd.to_numeric(x[c], errors="coerce").median())
-        else:
-            x[c] = x[c].astype("object").where(x[c].notna(), "(null)")
-    k = min(5, smallest - 1)
-    if discrete:
-        sampler = SMOTENC(categorical_features=[x.columns.get_loc(c) for c in discrete],
-                          sampling_strategy=strategy, k_neighbors=k, random_state=seed)
-    else:
-        sampler = SMOTE(sampling_strategy=strategy, k_neighbors=k, random_state=seed)
-    x_res, y_res = sampler.fit_resample(x, train[target])
-    out = pd.DataFrame(x_res, columns=x.columns)
-    out[target] = np.asarray(y_res)
-    return out[list(train.columns)]
+    """``train`` plus ``extra[label]`` SMOTE rows per label (``core.smote``; nulls filled first)."""
+    try:
+        new = smote_new_rows(fill_nulls(train, discrete, keep=[target]), target, discrete, extra, seed)
+    except ValueError as exc:
+        raise ValueError(f"{exc} Pass include_smote=False to skip it.") from exc
+    return pd.concat([train, new], ignore_index=True)[list(train.columns)]
 
 
 def _metrics(y: np.ndarray, prob: np.ndarray, threshold: float) -> dict[str, float]:
@@ -154,8 +135,7 @@ def compare_models(real_train: pd.DataFrame, augmented_train: pd.DataFrame, test
         if len(frame) == 0:
             raise ValueError(f"{name} has no rows.")
         if target_column not in frame.columns:
-            raise ValueError(f"target column {target_column!r} is not a column of {name}. "
-                             f"Columns are: {', '.join(map(str, frame.columns))}.")
+            raise missing_column_error(target_column, list(frame.columns), f"target_column (in {name})")
     features = [c for c in real_train.columns if c != target_column]
     for name, frame in (("augmented_train", augmented_train), ("test", test)):
         missing = [c for c in features if c not in frame.columns]

@@ -14,7 +14,9 @@ from typing import Any, Mapping, Sequence
 
 import pandas as pd
 
-from genesis_spark.pipeline.engine import ColumnProfile, Loaded, Profile, check_format
+from genesis_spark.core.engine import Loaded, check_format
+from genesis_spark.core.plan import AugmentResult
+from genesis_spark.core.profile import ColumnProfile, Profile
 
 logger = logging.getLogger(__name__)
 
@@ -45,7 +47,6 @@ class SparkEngine:
         self.conf = {str(k): str(v) for k, v in (conf or {}).items()}
         self.sink_mode = sink
         self.warehouse = warehouse
-        self.last_split = None  # SplitInfo of the latest split (realised shares per class)
 
     @property
     def spark(self):
@@ -70,15 +71,17 @@ class SparkEngine:
             return self._profile_without_target(frame)
         from genesis_spark.spark.stats import profile
 
-        return profile(frame, target_column)  # a Profile with Spark's extras (target nulls, ID flags)
+        return profile(frame, target_column)
 
     def _profile_without_target(self, frame) -> Profile:
         from pyspark.sql import functions as F
 
+        from genesis_spark.spark.stats import approx_distinct
+
         names = frame.columns
         exprs = [F.count(F.lit(1)).alias("__rows")]
         exprs += [F.count(F.col(f"`{c}`")).alias(f"n{i}") for i, c in enumerate(names)]
-        exprs += [F.approx_count_distinct(F.col(f"`{c}`")).alias(f"d{i}") for i, c in enumerate(names)]
+        exprs += [approx_distinct(F.col(f"`{c}`")).alias(f"d{i}") for i, c in enumerate(names)]
         row = frame.agg(*exprs).first()
         n = int(row["__rows"])
         types = dict((f.name, f.dataType.simpleString()) for f in frame.schema.fields)
@@ -87,21 +90,20 @@ class SparkEngine:
         return Profile(n_rows=n, target_column=None, columns=columns)
 
     def split(self, frame, target_column: str, test_size: float, seed: int) -> tuple[Any, Any]:
-        """Hash-based stratified split (``genesis_spark.spark.split``); realised shares in ``last_split``."""
+        """Hash-based stratified split (``genesis_spark.spark.split``; it logs the realised shares per class)."""
         from genesis_spark.spark.split import stratified_split
 
-        train, test, info = stratified_split(frame, target_column, test_size, seed)
-        self.last_split = info
+        train, test, _ = stratified_split(frame, target_column, test_size, seed)
         return train, test
 
     def augment(self, frame, target_column: str, ratio: float, strategy: str = "oversample",
                 discrete_columns: Sequence[str] | None = None, config: Mapping[str, Any] | None = None,
-                seed: int | None = None):
+                seed: int | None = None, generator: Any | None = None) -> AugmentResult:
         """``genesis_spark.spark.augment.augment_spark``: Spark frames, ``training_rows`` as pandas."""
         from genesis_spark.spark.augment import augment_spark
 
         return augment_spark(frame, target_column, ratio, strategy=strategy, discrete_columns=discrete_columns,
-                             config=config, seed=seed)
+                             config=config, seed=seed, generator=generator)
 
     def sample(self, frame, n: int, seed: int = 0) -> pd.DataFrame:
         """At most ``n`` rows as pandas: all rows when that few, else a seeded hash sample (partition-independent)."""
@@ -127,11 +129,7 @@ class SparkEngine:
 
     def from_records(self, records: Sequence[Mapping[str, Any]]):
         """A small Spark DataFrame from Python records."""
-        return self.from_pandas(pd.DataFrame.from_records(list(records)))
-
-    def from_pandas(self, df: pd.DataFrame):
-        """A Spark DataFrame from a (small) pandas one."""
-        return self.spark.createDataFrame(df)
+        return self.spark.createDataFrame(pd.DataFrame.from_records(list(records)))
 
     def write_csv(self, frame, path: str | Path) -> None:
         """Write ``frame`` as ONE CSV file at ``path`` (header, no index), written by one Spark task.

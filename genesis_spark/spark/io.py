@@ -15,9 +15,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
+from genesis_spark.core.engine import SOURCE_FORMATS
+
 logger = logging.getLogger(__name__)
 
-FORMATS = ("csv", "parquet", "delta", "table")
 _SUFFIXES = {".csv": "csv", ".tsv": "csv", ".txt": "csv", ".parquet": "parquet", ".pq": "parquet"}
 #: Delta reader features whose tables are still plain parquet files plus a log.
 SAFE_READER_FEATURES = frozenset({"timestampNtz", "v2Checkpoint", "vacuumProtocolCheck", "variantType",
@@ -80,7 +81,7 @@ def infer_format(path: str) -> str:
     suffix = local.suffix.lower()
     if suffix not in _SUFFIXES:
         raise ValueError(f"Cannot tell the format of {text!r} from its suffix {suffix!r}; "
-                         f"pass format= one of {', '.join(FORMATS)}.")
+                         f"pass format= one of {', '.join(SOURCE_FORMATS)}.")
     return _SUFFIXES[suffix]
 
 
@@ -191,13 +192,16 @@ def _read_delta_native(spark, path: str, version: int | str | None) -> tuple[Any
     return frame, resolved
 
 
-def _catalog_table_exists(spark, name: str) -> bool:
+def catalog_table_exists(spark, name: str) -> bool | None:
+    """Whether catalog table ``name`` exists: True, False, or None when the catalog cannot tell
+    (unreachable or refusing the name); callers choose what an unknown answer means."""
     if not _IDENTIFIER.match(name):
         return False
     try:
         return bool(spark.catalog.tableExists(name))
-    except Exception:  # noqa: BLE001 - a malformed or unreachable catalog name is simply not a table
-        return False
+    except Exception:  # noqa: BLE001 - the catalog's own error says nothing more useful here
+        logger.debug("spark.catalog.tableExists(%r) failed", name, exc_info=True)
+        return None
 
 
 def catalog_table_location(spark, name: str) -> str | None:
@@ -263,8 +267,8 @@ def read_source(spark, path_or_table: str | Path, format: str | None = None,
     """
     text = str(path_or_table)
     opts = {str(k): str(v) for k, v in (options or {}).items()}
-    if format is not None and format not in FORMATS:
-        raise ValueError(f"Unknown source format {format!r}; use one of {', '.join(FORMATS)}.")
+    if format is not None and format not in SOURCE_FORMATS:
+        raise ValueError(f"Unknown source format {format!r}; use one of {', '.join(SOURCE_FORMATS)}.")
     if version is not None and format not in (None, "delta", "table"):
         raise ValueError(f"version={version!r} applies to Delta sources only, not format {format!r}.")
     fmt = format
@@ -286,7 +290,7 @@ def read_source(spark, path_or_table: str | Path, format: str | None = None,
     if fmt == "delta":
         frame, resolved = _read_delta(spark, text, version)
         return frame, SourceInfo(text, "delta", resolved)
-    if not _catalog_table_exists(spark, text):
+    if not catalog_table_exists(spark, text):
         raise ValueError(f"Table {text!r} is not in the Spark catalog (spark.catalog.tableExists is False). "
                          "Check the name (catalog.schema.table), or pass a path and its format.")
     reader = spark.read.options(**opts)

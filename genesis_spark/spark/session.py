@@ -71,11 +71,3 @@ def get_spark(master: str | None = None, conf: Mapping[str, str] | None = None,
     for key, value in (conf or {}).items():
         builder = builder.config(key, value)
     return builder.getOrCreate()
-
-
-def is_spark_dataframe(obj) -> bool:
-    """True for classic and Spark Connect DataFrames, without importing pyspark when absent."""
-    module = type(obj).__module__
-    if not module.startswith("pyspark."):
-        return False
-    return type(obj).__name__ == "DataFrame"

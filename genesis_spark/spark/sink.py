@@ -25,19 +25,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
+from genesis_spark.core.engine import SINK_MODES
 from genesis_spark.delta.commit import (commit_files, describe_files, list_staged_files, new_stage_dir,
                                         remove_stage_dir)
 from genesis_spark.delta.metadata import CommitInfo
-from genesis_spark.delta.sink import StagedWrite, check_mode
+from genesis_spark.delta.sink import StagedWrite, WriteMode, check_mode
 from genesis_spark.delta.tables import is_catalog_name
 
 logger = logging.getLogger(__name__)
 
-SINK_MODES = ("auto", "native", "embedded")
-
 
 def _as_spark_frame(spark, frame):
-    from genesis_spark.spark.session import is_spark_dataframe
+    from genesis_spark.core.frames import is_spark_dataframe
 
     if is_spark_dataframe(frame):
         return frame
@@ -56,7 +55,21 @@ class StagedFiles:
     schema_json: str
 
 
-class EmbeddedDeltaSink:
+class _SparkSink:
+    """What both Spark sinks share: the session and the checks every staged write starts with."""
+
+    name = ""
+
+    def __init__(self, spark=None) -> None:
+        self.spark = spark
+
+    def _prepare(self, table_path: str | Path, frame: Any, mode: str) -> tuple[Any, str, WriteMode]:
+        """``(Spark frame, absolute path or catalog name, checked mode)`` of a write."""
+        target = str(table_path) if is_catalog_name(table_path) else _abs(table_path)
+        return _as_spark_frame(self.spark, frame), target, check_mode(mode)
+
+
+class EmbeddedDeltaSink(_SparkSink):
     """Spark writes parquet under the table folder; the driver commits them as one Delta version with delta-rs.
 
     Example::
@@ -69,17 +82,12 @@ class EmbeddedDeltaSink:
 
     name = "embedded"
 
-    def __init__(self, spark=None) -> None:
-        self.spark = spark
-
     def stage(self, table_path: str | Path, frame: Any, mode: str = "append") -> StagedWrite:
         """Write ``frame``'s parquet files into a fresh staging folder of ``table_path``; no Delta version yet."""
-        mode = check_mode(mode)
         if is_catalog_name(table_path):
             raise ValueError(f"The embedded Delta sink writes table folders, not catalog tables ({table_path!r}). "
                              "Give a path, or run with the Delta jars and sink: native.")
-        frame = _as_spark_frame(self.spark, frame)
-        root = _abs(table_path)
+        frame, root, mode = self._prepare(table_path, frame, mode)
         stage_dir = new_stage_dir(root)
         (frame.write.mode("errorifexists")
          .option("compression", "snappy")
@@ -110,7 +118,7 @@ class EmbeddedDeltaSink:
                 remove_stage_dir(write.table_path, payload.stage_dir)
 
 
-class NativeDeltaSink:
+class NativeDeltaSink(_SparkSink):
     """Spark's own Delta writer (needs the Delta jars): ``userMetadata`` + ``txnAppId``/``txnVersion``.
 
     Example::
@@ -121,14 +129,9 @@ class NativeDeltaSink:
 
     name = "native"
 
-    def __init__(self, spark=None) -> None:
-        self.spark = spark
-
     def stage(self, table_path: str | Path, frame: Any, mode: str = "append") -> StagedWrite:
         """Record the write; Spark's Delta writer commits as it writes, so nothing runs before ``commit_all``."""
-        mode = check_mode(mode)
-        frame = _as_spark_frame(self.spark, frame)
-        target = str(table_path) if is_catalog_name(table_path) else _abs(table_path)
+        frame, target, mode = self._prepare(table_path, frame, mode)
         return StagedWrite(table_path=target, mode=mode, payload=frame, name=target.rsplit("/", 1)[-1])
 
     def commit_all(self, staged: Sequence[StagedWrite], info: CommitInfo) -> dict[str, int]:
@@ -205,25 +208,20 @@ def _native_location(spark, target: str) -> str | None:
 
 def _native_commits(spark, target: str) -> tuple[list[tuple[int, dict]] | None, str | None]:
     """The commits of ``target`` (newest first; ``[]`` when no table yet; None when unknown) and its location."""
+    from genesis_spark.spark.io import catalog_table_exists
+
     location = _native_location(spark, target)
     if is_catalog_name(target):
         commits = _spark_history(spark, target)
         if commits is None and location is not None:
             commits = _delta_rs_history(location, missing_is_empty=False)
-        if commits is None and not _catalog_exists(spark, target):
+        if commits is None and catalog_table_exists(spark, target) is False:  # unknown: no shortcut
             commits = []
         return commits, location
     commits = _delta_rs_history(target)
     if commits is None:
         commits = _spark_history(spark, f"delta.`{target}`")
     return commits, location
-
-
-def _catalog_exists(spark, name: str) -> bool:
-    try:
-        return bool(spark.catalog.tableExists(name))
-    except Exception:  # noqa: BLE001 - unknown: assume it exists (no shortcut)
-        return True
 
 
 def _native_existing_run(spark, target: str, info: CommitInfo) -> int | None:

@@ -19,6 +19,9 @@ from typing import Any
 
 import numpy as np
 
+from genesis_spark.core.columns import MAX_CLASSES
+from genesis_spark.spark.stats import check_target
+
 logger = logging.getLogger(__name__)
 
 BUCKET_BITS = 16
@@ -110,7 +113,6 @@ def stratified_split(df, target_column: str, test_size: float = 0.2, seed: int =
     """
     from pyspark.sql import functions as F
 
-    from genesis_spark.spark.stats import MAX_CLASSES, check_target
 
     check_target(df.schema, target_column)
     if isinstance(test_size, bool) or not 0 < float(test_size) < 1:

@@ -283,11 +283,11 @@ class SyntheticGenerator:
         """The artifact as bytes (safetensors + JSON manifest); what Spark ships to executors."""
         self._check_fitted()
         if self._bytes is None:
-            import genesis_spark
+            from genesis_spark.version import __version__
 
             manifest = {
                 "method": self.method,
-                "library": {"genesis_spark": genesis_spark.__version__, "torch": torch.__version__},
+                "library": {"genesis_spark": __version__, "torch": torch.__version__},
                 "config": to_json(self.config_),
                 "seed": self.config_["seed"],
                 "columns": [{"name": c, "dtype": self.dtypes_[c]} for c in self.columns_],

@@ -7,6 +7,7 @@ from typing import Any, Sequence
 import numpy as np
 import pandas as pd
 
+from genesis_spark.core.columns import missing_column_error
 from genesis_spark.synth.transformer import value_kind
 
 logger = logging.getLogger(__name__)
@@ -42,10 +43,7 @@ def validate_training_frame(df: Any, discrete_columns: Sequence[str] | None) -> 
     discrete = list(dict.fromkeys(discrete_columns))
     unknown = [c for c in discrete if c not in df.columns]
     if unknown:
-        raise ValueError(
-            f"discrete_columns names {', '.join(map(repr, unknown))}, which is not a column of the input. "
-            f"Columns are: {', '.join(df.columns)}."
-        )
+        raise missing_column_error(unknown[0], list(df.columns), "discrete_columns")
     for name in df.columns:
         series = df[name]
         kind = value_kind(series)  # raises TypeError for unsupported dtypes

@@ -1,11 +1,12 @@
 """Per-row scores for synthetic rows: realism, distance to the closest real row, label plausibility.
 
-Everything here is plain pandas/numpy/scikit-learn so it runs inside a ``mapInPandas``
-task on an executor. The driver builds one :class:`RowScorer` from small, bounded
-samples (the real minority training rows and a seeded sample of the training split);
-Spark's closure serialisation ships it to the executors with the sampling function.
-That is cloudpickle of plain numpy arrays and a fitted scikit-learn model; it is not
-the generator artifact, which travels as its own bytes (see ``sampling.py``).
+Everything here is plain pandas/numpy/scikit-learn so it runs in-process (the pandas
+engine) and inside a ``mapInPandas`` task on an executor (the Spark engine) alike. The
+driver builds one :class:`RowScorer` from small, bounded samples (the real minority
+training rows and a seeded sample of the other classes); on Spark, closure serialisation
+ships it to the executors with the sampling function. That is cloudpickle of plain numpy
+arrays and a fitted scikit-learn model; it is not the generator artifact, which travels
+as its own bytes (see ``genesis_spark.spark.sampling``).
 """
 from __future__ import annotations
 
@@ -18,10 +19,10 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-# The privacy audit's encoder: Euclidean distance on its output is the mixed-type distance
-# (numeric scaled by the real range, a discrete mismatch counts 1), so ``dcr`` here and the
-# audit's DCR are the same quantity.
-from genesis_spark.quality.privacy import MixedTypeEncoder
+# Euclidean distance on this encoding is the mixed-type distance (numeric scaled by the real
+# range, a discrete mismatch counts 1), so ``dcr`` here and the privacy audit's DCR are the same.
+from genesis_spark.core.encoding import MixedTypeEncoder
+from genesis_spark.core.settings import fields_from_config
 
 logger = logging.getLogger(__name__)
 
@@ -56,10 +57,7 @@ class ScoreThresholds:
     @classmethod
     def from_config(cls, config: Mapping[str, Any] | None) -> "ScoreThresholds":
         """Read ``min_realism``, ``min_dcr`` and ``min_label_prob`` from a config dict (others ignored)."""
-        config = config or {}
-        kwargs = {name: float(config[name]) for name in ("min_realism", "min_dcr", "min_label_prob")
-                  if config.get(name) is not None}
-        return cls(**kwargs)
+        return cls(**{name: float(value) for name, value in fields_from_config(cls, config).items()})
 
     def by_score(self) -> dict[str, float]:
         """The minimum per score column."""

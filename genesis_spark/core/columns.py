@@ -1,0 +1,35 @@
+"""Column rules both engines apply: the missing-column error, the ID-like rule, the class limit."""
+from __future__ import annotations
+
+import difflib
+from typing import Sequence
+
+#: A target with more distinct values than this is not a classification target.
+MAX_CLASSES = 100
+#: A text column whose distinct count is at least this share of the rows is an identifier.
+ID_DISTINCT_SHARE = 0.95
+#: Below this many rows, no column is detected as ID-like (every value is distinct by chance).
+MIN_ROWS_FOR_ID_DETECTION = 20
+
+
+def missing_column_error(name: str, columns: Sequence[str], parameter: str) -> ValueError:
+    """A ValueError naming the missing column, the parameter, a close match and the columns there are.
+
+    Example::
+
+        raise missing_column_error("merchant_categry", df.columns, "discrete_columns")
+    """
+    close = difflib.get_close_matches(str(name), [str(c) for c in columns], n=1)
+    hint = f" Did you mean {close[0]!r}?" if close else ""
+    return ValueError(f"{parameter} names {name!r}, which is not a column of the input.{hint}\n"
+                      f"Columns are: {', '.join(map(str, columns))}.")
+
+
+def is_id_like(is_text: bool, distinct: int | None, n_rows: int) -> bool:
+    """THE ID-like rule: a text column (not named discrete) whose values are (nearly) all distinct.
+
+    Integer columns are never ID-like here: a unique integer is as often a measurement
+    (an amount in cents, a duration) as a key, and dropping it would drop real signal.
+    """
+    return (is_text and distinct is not None and n_rows >= MIN_ROWS_FOR_ID_DETECTION
+            and distinct >= ID_DISTINCT_SHARE * n_rows)
