@@ -80,7 +80,7 @@ def test_null_targets_are_counted_apart(spark):
 
 def test_missing_target_error_lists_the_columns(spark, frame):
     df = spark.createDataFrame(frame.head(20))
-    with pytest.raises(ValueError, match=r"'is_fraudd' is not a column.*Columns are: amount, hour"):
+    with pytest.raises(ValueError, match=r"(?s)target_column names 'is_fraudd', which is not a column.*Did you mean 'is_fraud'.*Columns are: amount, hour"):
         profile(df, "is_fraudd")
     with pytest.raises(ValueError, match="id_columns names 'nope'"):
         profile(df, "is_fraud", id_columns=["nope"])

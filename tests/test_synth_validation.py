@@ -27,7 +27,7 @@ def test_not_a_dataframe(gen):
 
 
 def test_unknown_discrete_column_lists_the_columns(gen, fraud_rows):
-    with pytest.raises(ValueError, match=r"'merchant_categry', which is not a column.*Columns are: amount, hour"):
+    with pytest.raises(ValueError, match=r"(?s)'merchant_categry', which is not a column.*Did you mean 'merchant_category'.*Columns are: amount, hour"):
         gen.fit(fraud_rows, discrete_columns=["merchant_categry"])
 
 
@@ -43,16 +43,32 @@ def test_string_column_not_listed_is_inferred_discrete_and_logged(fraud_rows, ca
     assert g.discrete_columns_ == ["hour", "merchant_category"]
 
 
-def test_all_null_column(gen, fraud_rows):
-    with pytest.raises(ValueError, match="'empty' is entirely null; drop it"):
-        gen.fit(fraud_rows.assign(empty=np.nan))
+def test_constant_and_all_null_columns_are_reproduced_exactly(fraud_rows, caplog):
+    rows = fraud_rows.assign(empty=np.nan, country="FR", rate=1.5, count=0,
+                             day=pd.Timestamp("2024-03-01"))
+    with caplog.at_level(logging.INFO, logger="genesis_spark.synth.generator"):
+        g = SyntheticGenerator("ctgan", small(epochs=1)).fit(rows)
+    assert caplog.text.count("reproduced as constants") == 1 and "country='FR'" in caplog.text
+    assert g.constants_.keys() == {"empty", "country", "rate", "count", "day"}
+    for out in (g.generate(300, seed=1), SyntheticGenerator.from_bytes(g.to_bytes()).generate_block(0, 300, 1)):
+        assert list(out.columns) == list(rows.columns)
+        assert out["empty"].isna().all() and (out["country"] == "FR").all() and (out["rate"] == 1.5).all()
+        assert (out["count"] == 0).all() and out["count"].dtype == rows["count"].dtype
+        assert (out["day"] == pd.Timestamp("2024-03-01")).all() and out["day"].dtype == rows["day"].dtype
+        assert out["amount"].nunique() > 100  # the other columns are still learned
+    assert len(g.realism_score(rows.head(10))) == 10
 
 
-def test_single_valued_column(gen, fraud_rows):
-    with pytest.raises(ValueError, match="'country' has a single value.*Drop it"):
-        gen.fit(fraud_rows.assign(country="FR"))
-    with pytest.raises(ValueError, match="'rate' has a single value"):
-        gen.fit(fraud_rows.assign(rate=1.5))
+def test_a_frame_of_constant_columns_only_is_refused(gen):
+    with pytest.raises(ValueError, match="Every column has a single value"):
+        gen.fit(pd.DataFrame({"a": [1, 1, 1], "b": ["x", "x", "x"]}))
+
+
+def test_one_value_besides_nulls_is_modelled_as_discrete(fraud_rows):
+    rows = fraud_rows.assign(promo=np.where(np.arange(len(fraud_rows)) % 4 == 0, 5.0, np.nan))
+    g = SyntheticGenerator("ctgan", small(epochs=1)).fit(rows)
+    assert "promo" in g.discrete_columns_
+    assert set(g.generate(400, seed=2)["promo"].dropna().unique()) == {5.0}
 
 
 def test_infinite_values(gen, fraud_rows):

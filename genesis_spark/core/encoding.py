@@ -6,6 +6,7 @@ counts 1. The privacy audit's DCR and the row scorer's ``dcr`` are this same dis
 """
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -44,7 +45,8 @@ class MixedTypeEncoder:
         numeric = tuple(c for c, k in kinds.items() if k != "discrete")
         discrete = tuple(c for c, k in kinds.items() if k == "discrete")
         values = np.column_stack([as_float(real[c]) for c in numeric]) if numeric else np.zeros((len(real), 0))
-        with np.errstate(all="ignore"):
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # an all-null column: its range is 0..0
             lows = np.nan_to_num(np.nanmin(values, axis=0), nan=0.0) if numeric else np.zeros(0)
             highs = np.nan_to_num(np.nanmax(values, axis=0), nan=0.0) if numeric else np.zeros(0)
             medians = np.nan_to_num(np.nanmedian(values, axis=0), nan=0.0) if numeric else np.zeros(0)

@@ -104,7 +104,8 @@ class LabelModel:
         """Fit a class-balanced gradient-boosting classifier on ``sample`` (features + target)."""
         from sklearn.ensemble import HistGradientBoostingClassifier
 
-        features = [c for c in sample.columns if c != target_column]
+        # An all-null column tells the classes apart by nothing (and has no bins to fit).
+        features = [c for c in sample.columns if c != target_column and sample[c].notna().any()]
         discrete_set = set(discrete_columns)
         discrete = []
         for name in features:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import datetime as _dt
 import time
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,7 @@ from genesis_spark.synth.ctgan import CTGAN
 from genesis_spark.synth.sampler import ConditionalSampler
 from genesis_spark.synth.spans import DiscreteColumn
 from genesis_spark.synth.transformer import DataTransformer, _json_value
-from genesis_spark.synth.validation import validate_training_frame
+from genesis_spark.synth.validation import constant_columns, validate_training_frame
 
 logger = logging.getLogger(__name__)
 
@@ -42,6 +43,26 @@ def _torch_generator(seed_seq: np.random.SeedSequence, device: torch.device | st
     g = torch.Generator(device=device)
     g.manual_seed(int(seed_seq.generate_state(1, np.uint64)[0]) & (2**63 - 1))
     return g
+
+
+def _constant_json(value: Any) -> Any:
+    """A constant column's value in JSON (numpy scalars as Python ones, timestamps and others as text)."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, (pd.Timestamp, _dt.date)):
+        return value.isoformat()
+    return str(value)
+
+
+def _constant(value: Any, n: int, dtype: str) -> pd.Series:
+    """``n`` copies of a constant column's value, in the training dtype where it holds it."""
+    series = pd.Series([value] * n, dtype=object)
+    try:
+        return series.astype(dtype)
+    except (TypeError, ValueError):
+        return series
 
 
 def _resolve_device(name: str) -> torch.device:
@@ -83,6 +104,7 @@ class SyntheticGenerator:
         self.loss_history_: pd.DataFrame = pd.DataFrame()
         self.realism_quantiles_: np.ndarray | None = None
         self.training_rows_: int = 0
+        self.constants_: dict[str, Any] = {}
         self._transformer: DataTransformer | None = None
         self._sampler: ConditionalSampler | None = None
         self._model: CTGAN | None = None
@@ -107,9 +129,18 @@ class SyntheticGenerator:
             df = df.iloc[idx]
         df = df.reset_index(drop=True)
         self.columns_ = [str(c) for c in df.columns]
-        self.discrete_columns_ = discrete
         self.dtypes_ = {c: str(df[c].dtype) for c in df.columns}
         self.training_rows_ = len(df)
+        self.constants_ = constant_columns(df)
+        if self.constants_:
+            logger.info("columns constant in the training rows, reproduced as constants: %s",
+                        ", ".join(f"{k}={v!r}" for k, v in self.constants_.items()))
+            df = df.drop(columns=list(self.constants_))
+            if df.shape[1] == 0:
+                raise ValueError("Every column has a single value (or only nulls) in the training rows: there is "
+                                 "nothing to learn. Repeat a training row instead of fitting a generator.")
+        self.discrete_columns_ = [c for c in discrete if c not in self.constants_]
+        discrete = self.discrete_columns_
 
         transformer = DataTransformer(clip=cfg["clip"], max_integer_categories=cfg["max_integer_categories"],
                                       log_skew=cfg["log_skew"])
@@ -202,6 +233,8 @@ class SyntheticGenerator:
 
     def _decode(self, scalars: np.ndarray, codes: np.ndarray) -> pd.DataFrame:
         df = self._transformer.decode(scalars, codes)
+        for name, value in self.constants_.items():
+            df[name] = _constant(value, len(df), self.dtypes_[name])
         return df if list(df.columns) == self.columns_ else df[self.columns_]
 
     def _resolve_conditions(self, conditions: dict | None) -> list[tuple[Any, int, int]]:
@@ -292,6 +325,7 @@ class SyntheticGenerator:
                 "seed": self.config_["seed"],
                 "columns": [{"name": c, "dtype": self.dtypes_[c]} for c in self.columns_],
                 "discrete_columns": self.discrete_columns_,
+                "constants": {k: _constant_json(v) for k, v in self.constants_.items()},
                 "transformer": self._transformer.to_dict(),
                 "training": {
                     "rows": self.training_rows_,
@@ -339,6 +373,7 @@ class SyntheticGenerator:
         gen.columns_ = [c["name"] for c in manifest["columns"]]
         gen.dtypes_ = {c["name"]: c["dtype"] for c in manifest["columns"]}
         gen.discrete_columns_ = list(manifest["discrete_columns"])
+        gen.constants_ = dict(manifest.get("constants", {}))  # artifacts before constants: none
         gen.training_rows_ = manifest["training"]["rows"]
         training = manifest["training"]
         gen.loss_history_ = pd.DataFrame(training["loss_history"])[training["loss_columns"]]

@@ -15,13 +15,26 @@ logger = logging.getLogger(__name__)
 _ALWAYS_DISCRETE = ("object", "string", "bool", "category")
 
 
+def constant_columns(df: pd.DataFrame) -> dict[str, Any]:
+    """Columns with one value (or only nulls) in every row, and that value (None: all null)."""
+    out = {}
+    for name in df.columns:
+        series = df[name]
+        if series.nunique(dropna=False) < 2:
+            non_null = series.dropna()
+            out[name] = non_null.iloc[0] if len(non_null) else None
+    return out
+
+
 def validate_training_frame(df: Any, discrete_columns: Sequence[str] | None) -> list[str]:
     """Check ``df`` and ``discrete_columns``; returns the discrete columns, inferred ones added.
 
     Raises TypeError/ValueError for: a non-DataFrame, an empty frame, non-string or duplicate
-    column names, unknown names in ``discrete_columns``, unsupported dtypes, all-null columns,
-    single-valued columns and infinite values. String, object, bool and category columns not
-    listed in ``discrete_columns`` are treated as discrete (logged at INFO).
+    column names, unknown names in ``discrete_columns``, unsupported dtypes and infinite
+    values. Constant and all-null columns are not checked here: the generator reproduces
+    them as constants (``constant_columns``). String, object, bool and category columns not
+    listed in ``discrete_columns``, and continuous columns with one distinct value besides
+    nulls, are treated as discrete (logged at INFO).
     """
     if not isinstance(df, pd.DataFrame):
         raise TypeError(
@@ -48,23 +61,16 @@ def validate_training_frame(df: Any, discrete_columns: Sequence[str] | None) -> 
         series = df[name]
         kind = value_kind(series)  # raises TypeError for unsupported dtypes
         non_null = series.dropna()
-        if non_null.empty:
-            raise ValueError(f"Column {name!r} is entirely null; drop it before fitting.")
+        if series.nunique(dropna=False) < 2:
+            continue  # constant or all null: reproduced as a constant, nothing to learn
         if name not in discrete and kind in _ALWAYS_DISCRETE:
             logger.info("column %r has dtype %s: treating it as discrete", name, series.dtype)
             discrete.append(name)
-        n_values = series.nunique(dropna=False)
-        if n_values < 2:
-            raise ValueError(
-                f"Column {name!r} has a single value ({non_null.iloc[0]!r}) in every row; there is nothing to learn. "
-                "Drop it before fitting and add it back as a constant after generating."
-            )
         if name not in discrete:
             if non_null.nunique() < 2:
-                raise ValueError(
-                    f"Continuous column {name!r} has one distinct non-null value ({non_null.iloc[0]!r}) plus nulls; "
-                    "list it in discrete_columns or drop it."
-                )
+                logger.info("column %r has one distinct value besides nulls: treating it as discrete", name)
+                discrete.append(name)
+                continue
             if kind in ("int", "float") and not np.isfinite(non_null.to_numpy(dtype=np.float64)).all():
                 raise ValueError(f"Column {name!r} contains infinite values; replace them (e.g. with NaN) first.")
     return [c for c in df.columns if c in discrete]
