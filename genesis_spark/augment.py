@@ -14,7 +14,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from genesis_spark.core.blocks import sample_in_process
+from genesis_spark.core.blocks import FreshIds, sample_in_process
 from genesis_spark.core.columns import is_id_like
 from genesis_spark.core.minority import OversampleSettings, PhaseClock, build_scorer, canonical_rows
 from genesis_spark.core.plan import (
@@ -31,7 +31,7 @@ from genesis_spark.core.plan import (
     split_config,
 )
 from genesis_spark.core.profile import is_text_dtype
-from genesis_spark.core.smote import smote_new_rows
+from genesis_spark.core.smote import smote_rows_with_nulls
 from genesis_spark.core.frames import is_spark_dataframe
 
 logger = logging.getLogger(__name__)
@@ -58,9 +58,8 @@ def infer_discrete_columns(df: pd.DataFrame, discrete_columns: Sequence[str], ta
 
 def id_like_columns(df: pd.DataFrame, keep: Sequence[str], target_column: str) -> list[str]:
     """Text columns whose values are (nearly) all distinct (``core.columns.is_id_like``): kept out of training."""
-    n = len(df)
     return [c for c in df.columns if c != target_column and c not in keep
-            and is_id_like(is_text_dtype(df[c]), int(df[c].nunique(dropna=True)), n)]
+            and is_id_like(is_text_dtype(df[c]), int(df[c].nunique(dropna=True)), int(df[c].notna().sum()))]
 
 
 def _restore_dtypes(rows: pd.DataFrame, like: pd.DataFrame) -> pd.DataFrame:
@@ -125,11 +124,10 @@ def _oversample_ctgan(df: pd.DataFrame, plan: AugmentPlan, discrete: Sequence[st
             others = _capped(df.loc[~is_label, [*features, target]], settings.label_sample_rows, child)
             scorer = build_scorer(minority, others, target, label, discrete, child, settings.thresholds)
         clock.lap("label_model")
-        rows, reports[label] = sample_in_process(fitted, scorer, n_new, child, features, settings.sampling)
+        ids = FreshIds(tuple((name, float(df.loc[is_label, name].isna().mean())) for name in excluded))
+        rows, reports[label] = sample_in_process(fitted, scorer, n_new, child, features, settings.sampling, ids)
         clock.lap("sampling")
         rows[target] = label
-        for name in excluded:
-            rows[name] = None
         extra = [c for c in rows.columns if c not in df.columns]
         parts.append(pd.concat([_restore_dtypes(rows, df), rows[extra]], axis=1))
         generators[label] = fitted
@@ -141,14 +139,11 @@ def _oversample_ctgan(df: pd.DataFrame, plan: AugmentPlan, discrete: Sequence[st
 def _oversample_smote(df: pd.DataFrame, plan: AugmentPlan, discrete: Sequence[str], excluded: Sequence[str],
                       seed: int):
     target = plan.target_column
-    frame = df.drop(columns=list(excluded))
-    nulls = [c for c in frame.columns if frame[c].isna().any()]
-    if nulls:
-        raise ValueError(f"strategy='smote' cannot use rows with nulls (columns {', '.join(nulls)}); "
-                         "fill them first or use strategy='oversample', which models nulls.")
-    new = smote_new_rows(frame, target, discrete, plan.add, seed)
-    for name in excluded:
-        new[name] = None
+    new = smote_rows_with_nulls(df.drop(columns=list(excluded)), target, discrete, plan.add, seed)
+    minority = df[df[target].isin(list(plan.add))]
+    ids = FreshIds(tuple((name, float(minority[name].isna().mean())) for name in excluded))
+    for name, values in ids.values(seed, 0, np.arange(len(new))).items():
+        new[name] = values
     fitted_on = df[df[target].isin(list(plan.add))]
     return [_restore_dtypes(new, df)], fitted_on.reset_index(drop=True)
 
@@ -201,7 +196,7 @@ def augment(df: pd.DataFrame, target_column: str, ratio: float, strategy: str = 
     excluded = id_like_columns(df, declared, target_column)
     discrete = [c for c in discrete if c not in excluded]
     if excluded:
-        logger.warning("ID-like columns kept out of training (synthetic rows leave them empty): %s",
+        logger.warning("ID-like columns kept out of training (synthetic rows get fresh 'syn-...' values): %s",
                        ", ".join(excluded))
     generators: dict[Any, Any] = {}
     reports: dict[Any, Any] = {}

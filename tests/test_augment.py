@@ -128,7 +128,7 @@ def test_unknown_strategy_suggests_the_close_name(small):
         augment_imbalanced(small, "is_fraud", 0.3, strategy="oversampel")
 
 
-def test_id_like_string_columns_are_kept_out_of_training_and_left_empty_in_synthetic_rows(transactions):
+def test_id_like_string_columns_are_kept_out_of_training_and_get_fresh_synthetic_values(transactions):
     from genesis_spark.augment import augment
 
     df = transactions.head(3_000).copy()
@@ -136,13 +136,16 @@ def test_id_like_string_columns_are_kept_out_of_training_and_left_empty_in_synth
     result = augment(df, "is_fraud", 0.1, config={"epochs": 2}, seed=1)
     assert result.excluded_columns == ("transaction_id",)
     assert "transaction_id" not in result.generator.columns_
-    assert result.synthetic["transaction_id"].isna().all()
+    fresh = result.synthetic["transaction_id"]
+    assert fresh.notna().all() and fresh.str.startswith("syn-").all() and fresh.is_unique
+    assert not set(fresh) & set(df["transaction_id"])
     assert (result.augmented["transaction_id"].iloc[: len(df)] == df["transaction_id"]).all()
 
 
-def test_spark_sampling_keys_in_config_are_ignored_by_the_pandas_engine(transactions):
+def test_sampling_keys_in_config_steer_the_pandas_engine_too(transactions):
     from genesis_spark.augment import augment
 
-    result = augment(transactions.head(3_000), "is_fraud", 0.1,
+    result = augment(transactions.head(6_000), "is_fraud", 0.1,
                      config={"epochs": 2, "block_size": 1024, "min_realism": 0.2}, seed=1)
     assert len(result.synthetic) == result.plan.n_synthetic > 0
+    assert (result.synthetic["realism"] >= 0.2).all() and result.sampling[1].block_size == 1024

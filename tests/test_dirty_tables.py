@@ -23,6 +23,7 @@ def dirty(transactions):
         channel="web",                                                 # constant overall
         referrer=np.nan,                                               # all null
         is_weekend=df["day_of_week"] >= 5,
+        transaction_id=pd.Series([f"txn-{i:06d}" for i in range(len(df))]).where(np.arange(len(df)) % 10 != 3),
     )
 
 
@@ -32,9 +33,13 @@ def check_synthetic(rows: pd.DataFrame, dirty: pd.DataFrame) -> None:
     assert (rows["channel"] == "web").all()
     assert rows["referrer"].isna().all()
     assert set(rows["is_weekend"].unique()) <= {True, False}
+    ids = rows["transaction_id"].dropna()
+    assert ids.str.startswith("syn-").all() and ids.is_unique  # fresh identifiers, never a real one
+    real_share = dirty.loc[dirty[TARGET_COLUMN] == 1, "transaction_id"].isna().mean()
+    assert abs(rows["transaction_id"].isna().mean() - real_share) < 0.05
 
 
-def test_constant_and_all_null_columns_do_not_stop_either_engine(spark, dirty):
+def test_constant_null_and_identifier_columns_on_both_engines(spark, dirty):
     on_pandas = augment(dirty, TARGET_COLUMN, 0.1, discrete_columns=DISCRETE_COLUMNS, config=CONFIG, seed=2)
     on_spark = augment_spark(spark.createDataFrame(dirty), TARGET_COLUMN, 0.1, discrete_columns=DISCRETE_COLUMNS,
                              config=CONFIG, seed=2)
@@ -45,3 +50,36 @@ def test_constant_and_all_null_columns_do_not_stop_either_engine(spark, dirty):
     assert on_pandas.augmented[TARGET_COLUMN].mean() == pytest.approx(0.1, abs=1e-3)
     pd.testing.assert_frame_equal(pandas_rows, spark_rows, check_dtype=False)
     assert on_pandas.augmented["promo_level"].dtype == dirty["promo_level"].dtype
+
+
+def test_smote_baseline_takes_nulls_on_both_engines(spark, dirty):
+    rows = dirty.assign(amount=dirty["amount"].where(dirty.index % 7 != 0),
+                        merchant_category=dirty["merchant_category"].where(dirty.index % 5 != 0))
+    on_pandas = augment(rows, TARGET_COLUMN, 0.1, strategy="smote", discrete_columns=["merchant_category"], seed=1)
+    on_spark = augment_spark(spark.createDataFrame(rows), TARGET_COLUMN, 0.1, strategy="smote",
+                             discrete_columns=["merchant_category"], seed=1)
+    for new in (on_pandas.synthetic, on_spark.synthetic.toPandas()):
+        assert len(new) == on_pandas.plan.n_synthetic
+        assert new["referrer"].isna().all() and (new["channel"] == "web").all()
+        assert new["transaction_id"].dropna().str.startswith("syn-").all()
+        assert set(new["merchant_category"].dropna()) <= set(rows["merchant_category"].dropna())
+        assert new["amount"].notna().all()  # SMOTE interpolates: numeric nulls are filled with the median
+
+
+def test_dates_timestamps_decimals_and_dotted_names_on_spark(spark, transactions):
+    from pyspark.sql import functions as F
+
+    df = transactions.head(2000).reset_index(drop=True).rename(columns={"day_of_week": "day.of.week",
+                                                                        "merchant_category": "merchant category"})
+    df["seen at"] = pd.Timestamp("2024-01-01") + pd.to_timedelta(df["hour"] * 3600 + df.index, unit="s")
+    sdf = (spark.createDataFrame(df).withColumn("day", F.to_date(F.col("`seen at`")))
+           .withColumn("price", F.col("amount").cast("decimal(12,2)")).withColumn("small", F.col("hour").cast("int")))
+    result = augment_spark(sdf, TARGET_COLUMN, 0.1, discrete_columns=["merchant category"], config=CONFIG, seed=3)
+    rows = result.synthetic.toPandas()
+    assert result.augmented.schema == sdf.schema  # no type narrowed or widened
+    assert len(rows) == result.plan.n_synthetic > 0
+    real = sdf.toPandas()
+    assert rows["seen at"].between(real["seen at"].min(), real["seen at"].max()).all()
+    assert rows["day"].between(real["day"].min(), real["day"].max()).all()
+    assert rows["price"].map(lambda v: v.as_tuple().exponent == -2).all()
+    assert set(rows["day.of.week"]) <= set(df["day.of.week"])

@@ -7,7 +7,7 @@ import pytest
 
 from genesis_spark.datasets import DISCRETE_COLUMNS, make_transactions
 from genesis_spark.quality.evaluator import QualityEvaluator
-from genesis_spark.quality.fidelity import infer_kinds
+from genesis_spark.core.kinds import infer_kinds
 from genesis_spark.core.encoding import MixedTypeEncoder
 from genesis_spark.quality.privacy import EncodedRows, nearest_distances
 

@@ -63,5 +63,5 @@ def test_another_seed_gives_another_split(df):
 def test_bad_parameters_are_refused(df):
     with pytest.raises(ValueError, match="test_size must be a fraction strictly between 0 and 1"):
         stratified_split(df, "is_fraud", test_size=1.0, seed=1)
-    with pytest.raises(ValueError, match="'label' is not a column"):
+    with pytest.raises(ValueError, match="target_column names 'label', which is not a column"):
         stratified_split(df, "label", test_size=0.2, seed=1)

@@ -50,7 +50,7 @@ def test_id_like_columns_are_detected_reported_and_kept_out_of_training(result):
     assert result.column("txn_id").id_like
     assert "txn_id" not in result.training_columns and "is_fraud" not in result.training_columns
     assert "amount" in result.training_columns  # a continuous float with unique values is not an ID
-    assert "ID-like columns (excluded from training): txn_id" in result.to_text()
+    assert "ID-like columns (excluded from training): txn_id" in result.format()
 
 
 def test_declared_id_columns_are_excluded_too(spark, frame):
@@ -61,11 +61,11 @@ def test_declared_id_columns_are_excluded_too(spark, frame):
     assert "merchant_category" not in declared.training_columns
 
 
-def test_to_dict_is_json_and_to_text_lists_every_column(result, frame):
+def test_to_dict_is_json_and_format_lists_every_column(result, frame):
     as_dict = json.loads(json.dumps(result.to_dict()))
     assert as_dict["class_counts"] == {"0": 9800, "1": 200}
     assert [c["name"] for c in as_dict["columns"]] == list(frame.columns)
-    text = result.to_text()
+    text = result.format()
     for name in frame.columns:
         assert name in text
     assert "9,800" in text and "2.000%" in text

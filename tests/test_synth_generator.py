@@ -153,7 +153,7 @@ def test_pkl_suffix_still_writes_the_safe_format_not_a_pickle(fitted, tmp_path):
 
     path = fitted.save(tmp_path / "fraud_generator.pkl")
     data = path.read_bytes()
-    assert data[:1] != b"\x80"  # pickle protocol 2+ magic
+    assert data[8:9] == b"{"  # a JSON header right after the u64 length: safetensors, not a pickle stream
     header_len = int.from_bytes(data[:8], "little")
     header = json.loads(data[8:8 + header_len])  # safetensors layout: u64 length + JSON header
     manifest = json.loads(header["__metadata__"]["genesis_spark"])

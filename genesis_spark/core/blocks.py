@@ -89,15 +89,47 @@ class SamplingReport:
         return asdict(self)
 
 
+@dataclass(frozen=True)
+class FreshIds:
+    """Identifier columns kept out of training (ID-like text): synthetic rows get fresh, clearly synthetic values.
+
+    Row ``r`` of block ``b`` drawn with seed ``s`` gets ``syn-<s as 16 hex digits>-<b>-<r>``: never a
+    real identifier, unique within a raised class's rows, the same on both engines. A column is
+    null in a synthetic row as often as in the real minority rows (``null_shares``), by a seeded
+    draw per block.
+    """
+
+    null_shares: tuple[tuple[str, float], ...] = ()
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """The identifier columns, in table order."""
+        return tuple(name for name, _ in self.null_shares)
+
+    def values(self, seed: int, block_index: int, rows: np.ndarray) -> dict[str, pd.Series]:
+        """The identifier columns of block ``block_index``'s ``rows`` (row numbers within the block)."""
+        prefix = f"syn-{int(seed) & (2**64 - 1):016x}-{int(block_index)}-"
+        text = pd.Series(rows, dtype="int64").astype(str).radd(prefix).astype(object)
+        uniform = np.random.default_rng([int(seed) & (2**63 - 1), int(block_index), 0x1D5])
+        out = {}
+        for name, share in self.null_shares:
+            draw = uniform.random(len(rows))
+            out[name] = text.where(draw >= share, None)
+        return out
+
+
 def score_block(generator: Any, scorer: RowScorer | None, block_index: int, block_size: int, seed: int,
-                columns: Sequence[str]) -> pd.DataFrame:
-    """Block ``block_index``: the generator's rows (``columns``), the order keys, the scores, and whether each
-    row passed every filter (``_accepted``) with its rank among the accepted rows of the block (``_accept_rank``).
+                columns: Sequence[str], ids: FreshIds | None = None) -> pd.DataFrame:
+    """Block ``block_index``: the generator's rows (``columns``), fresh identifiers (``ids``), the order keys,
+    the scores, and whether each row passed every filter (``_accepted``) with its rank among the accepted
+    rows of the block (``_accept_rank``).
 
     Without a scorer every row is accepted and the scores are NaN.
     """
     block = generator.generate_block(int(block_index), block_size, seed).reset_index(drop=True)[list(columns)]
     n = len(block)
+    for name, values in (ids.values(seed, block_index, np.arange(n)) if ids else {}).items():
+        block[name] = values
     block[BLOCK_INDEX] = np.full(n, block_index, dtype="int64")
     block[ROW_IN_BLOCK] = np.arange(n, dtype="int32")
     if scorer is not None:
@@ -224,11 +256,12 @@ class TopUp:
 
 
 def sample_in_process(generator: Any, scorer: RowScorer | None, n_rows: int, seed: int, columns: Sequence[str],
-                      config: SamplingConfig | None = None) -> tuple[pd.DataFrame, SamplingReport]:
+                      config: SamplingConfig | None = None,
+                      ids: FreshIds | None = None) -> tuple[pd.DataFrame, SamplingReport]:
     """The pandas engine's sampling: the same blocks, scores, filters and kept rows as the Spark engine's.
 
-    Returns the kept rows (``columns``, the order keys and the scores, ordered by
-    ``(block_index, row_in_block)``) and the report.
+    Returns the kept rows (``columns``, the identifier columns, the order keys and the scores,
+    ordered by ``(block_index, row_in_block)``) and the report.
     """
     config = config or SamplingConfig()
     plan = TopUp(n_rows, config, scorer.thresholds.by_score() if scorer is not None else {})
@@ -237,14 +270,15 @@ def sample_in_process(generator: Any, scorer: RowScorer | None, n_rows: int, see
         start, n_blocks = round_
         accepted = np.zeros(n_blocks, dtype=np.int64)
         passed = {name: 0 for name in plan.thresholds} | {GENERATED: 0}
-        for i, block in enumerate(_blocks(generator, scorer, range(start, start + n_blocks), config, seed, columns)):
+        for i, block in enumerate(_blocks(generator, scorer, range(start, start + n_blocks), config, seed, columns,
+                                          ids)):
             accepted[i] = int(block[ACCEPTED].sum())
             for name, count in filter_passes(block, plan.thresholds).items():
                 passed[name] += count
             kept.append(block[block[ACCEPTED].to_numpy()])
         plan.record(np.arange(start, start + n_blocks), accepted, passed)
     report = plan.report()
-    out_columns = [*columns, *ORDER_COLUMNS, *SCORE_COLUMNS]
+    out_columns = [*columns, *(ids.columns if ids else ()), *ORDER_COLUMNS, *SCORE_COLUMNS]
     if not kept:
         return pd.DataFrame({c: pd.Series(dtype="float64") for c in out_columns}), report
     cut_block, cut_rank = plan.cut()
@@ -254,6 +288,6 @@ def sample_in_process(generator: Any, scorer: RowScorer | None, n_rows: int, see
 
 
 def _blocks(generator: Any, scorer: RowScorer | None, block_ids: range, config: SamplingConfig, seed: int,
-            columns: Sequence[str]) -> Iterator[pd.DataFrame]:
+            columns: Sequence[str], ids: FreshIds | None) -> Iterator[pd.DataFrame]:
     for block_index in block_ids:
-        yield score_block(generator, scorer, block_index, config.block_size, seed, columns)
+        yield score_block(generator, scorer, block_index, config.block_size, seed, columns, ids)

@@ -28,6 +28,9 @@ def missing_column_error(name: str, columns: Sequence[str], parameter: str) -> V
 def is_id_like(is_text: bool, distinct: int | None, n_rows: int) -> bool:
     """THE ID-like rule: a text column (not named discrete) whose values are (nearly) all distinct.
 
+    ``n_rows`` counts the column's non-null values: an identifier that is sometimes missing
+    is still an identifier.
+
     Integer columns are never ID-like here: a unique integer is as often a measurement
     (an amount in cents, a duration) as a key, and dropping it would drop real signal.
     """

@@ -7,7 +7,8 @@ config and seed both fit the same generator and keep the same synthetic rows.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+import logging
+from dataclasses import dataclass, replace
 from typing import Any, Mapping, Sequence
 
 import numpy as np
@@ -16,12 +17,17 @@ import pandas as pd
 from genesis_spark.core.blocks import SamplingConfig
 from genesis_spark.core.scoring import RowScorer, ScoreThresholds
 
+logger = logging.getLogger(__name__)
+
 #: Most real rows of a class the generator is fitted on (``max_training_rows`` overrides it).
 DEFAULT_MAX_TRAINING_ROWS = 100_000
 #: Most rows of the other classes the label model of the scorer is fitted on (``label_sample_rows``).
 DEFAULT_LABEL_SAMPLE_ROWS = 20_000
 #: Most rows of the other classes the SMOTE baseline interpolates against.
 SMOTE_MAJORITY_ROWS = 2_000
+#: Below this many real rows the realism filter is off: the critic's score quantiles come from too
+#: few rows (a critic trained on 20 rows can score every synthetic row below all of them).
+MIN_ROWS_FOR_REALISM_FILTER = 100
 
 
 @dataclass(frozen=True)
@@ -70,7 +76,15 @@ def canonical_rows(frame: pd.DataFrame) -> pd.DataFrame:
 def build_scorer(minority: pd.DataFrame, others: pd.DataFrame | None, target_column: str, label: Any,
                  discrete_columns: Sequence[str], seed: int, thresholds: ScoreThresholds) -> RowScorer:
     """The row scorer of one raised class: distances to ``minority`` (features), a label model fitted on
-    ``minority`` against ``others`` (features and target; None: no label model)."""
+    ``minority`` against ``others`` (features and target; None: no label model).
+
+    With fewer than ``MIN_ROWS_FOR_REALISM_FILTER`` minority rows, ``realism`` is still scored
+    but does not filter (its threshold is set to 0, logged).
+    """
+    if len(minority) < MIN_ROWS_FOR_REALISM_FILTER and thresholds.min_realism > 0:
+        logger.info("%d real rows of class %r: below %d the realism filter is off (scores are still recorded)",
+                    len(minority), label, MIN_ROWS_FOR_REALISM_FILTER)
+        thresholds = replace(thresholds, min_realism=0.0)
     label_sample = None
     if others is not None and len(others):
         label_sample = pd.concat([minority.assign(**{target_column: label}), others], ignore_index=True)

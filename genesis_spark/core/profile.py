@@ -147,7 +147,7 @@ def profile_pandas(frame: pd.DataFrame, target_column: str | None = None) -> Pro
         s = frame[name]
         distinct = int(s.nunique(dropna=True))
         numeric = pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s)
-        id_like = name != target_column and is_id_like(is_text_dtype(s), distinct, n)
+        id_like = name != target_column and is_id_like(is_text_dtype(s), distinct, int(s.notna().sum()))
         columns.append(ColumnProfile(
             name=str(name), dtype=str(s.dtype), nulls=int(s.isna().sum()), distinct=distinct,
             min=plain(s.min()) if numeric and distinct else None,

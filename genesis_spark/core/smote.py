@@ -53,8 +53,31 @@ def fill_nulls(frame: pd.DataFrame, discrete_columns: Sequence[str], keep: Seque
         if c in keep:
             continue
         if c in discrete:
-            out[c] = out[c].astype("object").where(out[c].notna(), "(null)")
+            out[c] = out[c].astype("object").where(out[c].notna(), NULL_LEVEL)
         else:
             values = pd.to_numeric(out[c], errors="coerce")
             out[c] = values.fillna(values.median())
     return out
+
+
+NULL_LEVEL = "(null)"
+
+
+def smote_rows_with_nulls(frame: pd.DataFrame, target_column: str, discrete_columns: Sequence[str],
+                          extra: Mapping[Any, int], seed: int) -> pd.DataFrame:
+    """``smote_new_rows`` on a frame that may hold nulls: the SMOTE baseline on dirty tables.
+
+    Nulls are filled first (``fill_nulls``: numeric columns take the median, discrete ones a
+    level of their own, which new rows may draw and which comes back as null); numeric
+    columns that are entirely null stay null. SMOTE interpolates, so it cannot reproduce a
+    numeric column's null share: that is a limit of the baseline, not of the data.
+    """
+    all_null = [c for c in frame.columns if c != target_column and frame[c].isna().all()]
+    filled = fill_nulls(frame.drop(columns=all_null), discrete_columns, keep=[target_column])
+    new = smote_new_rows(filled, target_column, discrete_columns, extra, seed)
+    for c in discrete_columns:
+        if c in new.columns and c != target_column:
+            new[c] = new[c].where(new[c] != NULL_LEVEL, None)
+    for c in all_null:
+        new[c] = None
+    return new[list(frame.columns)]

@@ -31,10 +31,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from genesis_spark.core.frames import is_spark_dataframe
+from genesis_spark.core.kinds import infer_kinds
 from genesis_spark.quality import fidelity
 from genesis_spark.quality.privacy import audit
 from genesis_spark.quality.reports import PrivacyReport, QualityReport
-from genesis_spark.core.frames import is_spark_dataframe
 
 logger = logging.getLogger(__name__)
 
@@ -111,7 +112,7 @@ class QualityEvaluator:
             from genesis_spark.quality.spark_metrics import spark_kinds
 
             return spark_kinds(self._spark_frames()[0], self.discrete_columns)
-        return fidelity.infer_kinds(self.real, self.discrete_columns)
+        return infer_kinds(self.real, self.discrete_columns)
 
     def _sample(self, name: str, frame, total: int | None = None) -> pd.DataFrame:
         """The pandas rows used for sampled metrics (all rows of a pandas frame)."""

@@ -1,6 +1,6 @@
 """Fidelity metrics on pandas: column shapes, pair trends, null rates, validity, plot histograms.
 
-Column kinds (:func:`infer_kinds`): a column is ``discrete`` when it is named in
+Column kinds (:func:`genesis_spark.core.kinds.infer_kinds`): a column is ``discrete`` when it is named in
 ``discrete_columns`` or its real dtype is not numeric/datetime (object, string,
 category, bool); ``datetime`` when its dtype is datetime64; else ``numeric``.
 Integer columns are numeric unless named as discrete (``hour`` in the tutorial is
@@ -30,7 +30,7 @@ from itertools import combinations
 import numpy as np
 import pandas as pd
 
-from genesis_spark.core.kinds import Kind, as_float, check_discrete_names, infer_kinds  # noqa: F401 (re-exported)
+from genesis_spark.core.kinds import Kind, as_float
 from genesis_spark.quality.reports import ColumnDistribution
 
 PLOT_BINS = 30

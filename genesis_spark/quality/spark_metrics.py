@@ -22,7 +22,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from genesis_spark.quality.fidelity import Kind, check_discrete_names, null_rate_table, tv_complement_from_counts
+from genesis_spark.core.kinds import Kind, check_discrete_names
+from genesis_spark.quality.fidelity import null_rate_table, tv_complement_from_counts
 
 N_QUANTILES = 1000
 
@@ -30,7 +31,7 @@ _NUMERIC_TYPES = ("ByteType", "ShortType", "IntegerType", "LongType", "FloatType
 
 
 def spark_kinds(sdf, discrete_columns: list[str] | None = None) -> dict[str, Kind]:
-    """Column kinds from a Spark schema, with the same rules as :func:`fidelity.infer_kinds`."""
+    """Column kinds from a Spark schema, with the same rules as :func:`genesis_spark.core.kinds.infer_kinds`."""
     named = check_discrete_names(discrete_columns, sdf.columns)
     kinds: dict[str, Kind] = {}
     for f in sdf.schema.fields:

@@ -21,8 +21,10 @@ import json
 import logging
 from typing import Any, Mapping, Sequence
 
+import numpy as np
 import pandas as pd
 
+from genesis_spark.core.blocks import FreshIds
 from genesis_spark.core.minority import (
     SMOTE_MAJORITY_ROWS,
     OversampleSettings,
@@ -44,7 +46,7 @@ from genesis_spark.core.plan import (
     split_config,
 )
 from genesis_spark.core.scoring import SCORE_COLUMNS
-from genesis_spark.core.smote import smote_new_rows
+from genesis_spark.core.smote import smote_rows_with_nulls
 from genesis_spark.spark.sampling import ORDER_COLUMNS, coerce_to_schema, sample_accepted
 from genesis_spark.spark.stats import check_target, id_like_columns
 
@@ -93,11 +95,17 @@ def collect_bounded(df, columns: Sequence[str], n_available: int, cap: int, seed
 
     Below the cap every row comes; above it, a seeded hash sample: rows with a unit hash
     under ``~cap / n_available`` are collected, then exactly ``cap`` are kept by smallest hash.
-    Either way the result does not depend on the partitioning.
+    Either way the result does not depend on the partitioning. Decimal columns come as doubles.
     """
+    from pyspark.sql import functions as F
+    from pyspark.sql import types as T
+
     key = "_genesis_key"
     columns = list(columns)
-    keyed = df.select(*[f"`{c}`" for c in columns]).withColumn(key, unit_hash(columns, seed, purpose))
+    # Decimals travel as doubles (the generator models numbers; the output is cast back to the schema).
+    decimals = {f.name for f in df.schema.fields if isinstance(f.dataType, T.DecimalType)}
+    selected = [F.col(f"`{c}`").cast("double").alias(c) if c in decimals else F.col(f"`{c}`") for c in columns]
+    keyed = df.select(*selected).withColumn(key, unit_hash(columns, seed, purpose))
     fraction = 1.0
     if n_available > cap:
         fraction = min(1.0, cap / n_available * 1.05 + 50.0 / n_available)
@@ -138,13 +146,21 @@ def _undersample(df, plan: AugmentPlan, seed: int):
     return df.where(reduced | keep)
 
 
-def _with_target(rows, target_column: str, label: Any, schema, excluded: Sequence[str]):
+def _with_target(rows, target_column: str, label: Any, schema):
     from pyspark.sql import functions as F
 
-    rows = rows.withColumn(target_column, F.lit(label).cast(schema[target_column].dataType))
-    for name in excluded:
-        rows = rows.withColumn(name, F.lit(None).cast(schema[name].dataType))
-    return rows
+    return rows.withColumn(target_column, F.lit(label).cast(schema[target_column].dataType))
+
+
+def _fresh_ids(rows, excluded: Sequence[str]) -> FreshIds:
+    """The identifier columns of a class's rows with their null shares (one aggregation)."""
+    from pyspark.sql import functions as F
+
+    if not excluded:
+        return FreshIds()
+    shares = rows.agg(*[F.avg(F.col(f"`{c}`").isNull().cast("double")).alias(f"s{i}")
+                        for i, c in enumerate(excluded)]).first()
+    return FreshIds(tuple((c, float(shares[f"s{i}"] or 0.0)) for i, c in enumerate(excluded)))
 
 
 def augment_spark(df, target_column: str, ratio: float, strategy: str = "oversample",
@@ -169,7 +185,7 @@ def augment_spark(df, target_column: str, ratio: float, strategy: str = "oversam
     n_rows = sum(counts.values())
     excluded = id_like_columns(df, discrete, target_column, n_rows)
     if excluded:
-        logger.warning("ID-like columns kept out of training (synthetic rows leave them empty): %s",
+        logger.warning("ID-like columns kept out of training (synthetic rows get fresh 'syn-...' values): %s",
                        ", ".join(excluded))
     discrete = [c for c in _discrete(df, discrete, target_column) if c not in excluded]
     features = [c for c in df.columns if c != target_column and c not in excluded]
@@ -218,10 +234,12 @@ def _oversample(df, plan: AugmentPlan, discrete, excluded, features, generator_c
                                      "genesis_spark.label_sample")
             scorer = build_scorer(minority, others, target_column, label, discrete, child, settings.thresholds)
         clock.lap("label_model")
-        result = sample_accepted(df.sparkSession, fitted, training_schema, n_new, child, scorer, settings.sampling)
+        ids = _fresh_ids(rows, excluded)
+        result = sample_accepted(df.sparkSession, fitted, training_schema, n_new, child, scorer, settings.sampling,
+                                 ids)
         clock.lap("sampling")
         reports[label] = result.report
-        parts.append(_with_target(result.rows, target_column, label, df.schema, excluded)
+        parts.append(_with_target(result.rows, target_column, label, df.schema)
                      .select(*[f"`{c}`" for c in df.columns], *ORDER_COLUMNS, *SCORE_COLUMNS))
         generators[label] = fitted
         fitted_on.append(minority.assign(**{target_column: label}))
@@ -255,13 +273,10 @@ def _smote(df, plan: AugmentPlan, discrete, excluded, features, cap: int, seed: 
     parts.append(collect_bounded(df.where(~target.isin(raised)), columns, n_others, SMOTE_MAJORITY_ROWS, seed,
                                  "genesis_spark.smote_sample"))
     local = pd.concat(parts, ignore_index=True)
-    nulls = [c for c in features if local[c].isna().any()]
-    if nulls:
-        raise ValueError(f"strategy='smote' cannot use rows with nulls (columns {', '.join(nulls)}); "
-                         "fill them first or use strategy='oversample', which models nulls.")
-    new = smote_new_rows(local, target_column, discrete, plan.add, seed)
-    for name in excluded:
-        new[name] = None
+    new = smote_rows_with_nulls(local, target_column, discrete, plan.add, seed)
+    ids = _fresh_ids(df.where(target.isin(raised)), excluded)
+    for name, values in ids.values(seed, 0, np.arange(len(new))).items():
+        new[name] = values
     new = new[list(df.columns)]
     logger.info("smote on the driver: %d minority rows, %d rows of other classes -> %d new rows",
                 len(fitted_on), len(local) - len(fitted_on), len(new))

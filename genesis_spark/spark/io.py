@@ -274,7 +274,7 @@ def read_source(spark, path_or_table: str | Path, format: str | None = None,
     fmt = format
     if fmt is None:
         local_missing = not is_remote(text) and not Path(_local(text)).exists()
-        if local_missing and _catalog_table_exists(spark, text):
+        if local_missing and catalog_table_exists(spark, text):
             fmt = "table"
         else:
             fmt = infer_format(text)

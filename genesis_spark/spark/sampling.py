@@ -31,6 +31,7 @@ from genesis_spark.core.blocks import (
     ACCEPTED,
     BLOCK_INDEX,
     GENERATED,
+    FreshIds,
     ORDER_COLUMNS,
     ROW_IN_BLOCK,
     SamplingConfig,
@@ -42,7 +43,7 @@ from genesis_spark.core.scoring import SCORE_COLUMNS, RowScorer
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["ORDER_COLUMNS", "SamplingConfig", "SamplingReport", "SamplingResult", "coerce_to_schema",
+__all__ = ["FreshIds", "ORDER_COLUMNS", "SamplingConfig", "SamplingReport", "SamplingResult", "coerce_to_schema",
            "sample_accepted", "sample_blocks", "sampled_schema"]
 
 
@@ -73,6 +74,7 @@ class _BlockTask:
     schema_json: str
     scorer: RowScorer | None
     torch_threads: int
+    ids: FreshIds | None = None
 
 
 # One deserialised generator per Python worker process and artifact.
@@ -115,7 +117,8 @@ def coerce_to_schema(pdf: pd.DataFrame, schema) -> pd.DataFrame:
         elif isinstance(t, T.StringType):
             out[f.name] = s.astype("string").astype(object).where(s.notna(), None)
         elif isinstance(t, (T.TimestampType, T.TimestampNTZType)):
-            out[f.name] = pd.to_datetime(s, errors="coerce")
+            # Spark keeps microseconds; Arrow refuses a lossy nanosecond cast, so floor first.
+            out[f.name] = pd.to_datetime(s, errors="coerce").dt.floor("us")
         elif isinstance(t, T.DateType):
             out[f.name] = pd.to_datetime(s, errors="coerce").dt.date
         else:
@@ -143,27 +146,30 @@ def _blocks(task: _BlockTask, batches: Iterator[pd.DataFrame], schema) -> Iterat
     training = list(task.columns)
     for batch in batches:
         for block_index in batch["id"].to_numpy():
-            block = score_block(generator, task.scorer, int(block_index), task.block_size, task.seed, training)
+            block = score_block(generator, task.scorer, int(block_index), task.block_size, task.seed, training,
+                                task.ids)
             yield pd.concat([coerce_to_schema(block[training], schema), block.drop(columns=training)], axis=1)
 
 
-def sampled_schema(training_schema):
-    """The sampling output schema: training columns, order keys, scores."""
+def sampled_schema(training_schema, ids: FreshIds | None = None):
+    """The sampling output schema: training columns, fresh identifier columns (strings), order keys, scores."""
     from pyspark.sql import types as T
 
     fields = list(training_schema.fields)
+    fields += [T.StructField(name, T.StringType(), True) for name in (ids.columns if ids else ())]
     fields += [T.StructField(BLOCK_INDEX, T.LongType(), False), T.StructField(ROW_IN_BLOCK, T.IntegerType(), False)]
     fields += [T.StructField(name, T.DoubleType(), True) for name in SCORE_COLUMNS]
     return T.StructType(fields)
 
 
 def sample_blocks(spark, generator, training_schema, start_block: int, n_blocks: int, seed: int,
-                  scorer: RowScorer | None = None, config: SamplingConfig | None = None):
+                  scorer: RowScorer | None = None, config: SamplingConfig | None = None, ids: FreshIds | None = None):
     """One distributed pass: blocks ``start_block .. start_block + n_blocks - 1``, scored.
 
     Returns a Spark DataFrame with the training columns (``training_schema``, in the
-    generator's column order), ``block_index``, ``row_in_block``, the score columns and
-    two internal columns (``_accepted``, ``_accept_rank`` = accepted rows so far in the block).
+    generator's column order), the fresh identifier columns (``ids``), ``block_index``,
+    ``row_in_block``, the score columns and two internal columns (``_accepted``,
+    ``_accept_rank`` = accepted rows so far in the block).
     """
     from pyspark.sql import types as T
 
@@ -176,12 +182,12 @@ def sample_blocks(spark, generator, training_schema, start_block: int, n_blocks:
     loader = f"{type(generator).__module__}:{type(generator).__qualname__}"
     task = _BlockTask(artifact=generator.to_bytes(), sha256=generator.sha256, loader=loader, seed=int(seed),
                       block_size=config.block_size, columns=columns, schema_json=training_schema.json(),
-                      scorer=scorer, torch_threads=config.torch_threads)
+                      scorer=scorer, torch_threads=config.torch_threads, ids=ids)
 
     def sample_partition(batches):  # closure: carries `task`, artifact bytes included
         return _run_blocks(task, batches)
 
-    out_schema = sampled_schema(training_schema)
+    out_schema = sampled_schema(training_schema, ids)
     out_schema = T.StructType(list(out_schema.fields) + [T.StructField(ACCEPTED, T.BooleanType(), False),
                                                          T.StructField(ACCEPT_RANK, T.IntegerType(), False)])
     partitions = min(n_blocks, config.num_partitions) if config.num_partitions else None
@@ -204,7 +210,7 @@ def _round_stats(df, thresholds: dict[str, float]) -> tuple[np.ndarray, np.ndarr
 
 
 def sample_accepted(spark, generator, training_schema, n_rows: int, seed: int, scorer: RowScorer | None = None,
-                    config: SamplingConfig | None = None) -> SamplingResult:
+                    config: SamplingConfig | None = None, ids: FreshIds | None = None) -> SamplingResult:
     """Draw blocks on the executors until ``n_rows`` synthetic rows pass the scorer's filters; keep the first
     ``n_rows`` by ``(block_index, row_in_block)`` (the rule of ``genesis_spark.core.blocks.TopUp``).
 
@@ -225,12 +231,12 @@ def sample_accepted(spark, generator, training_schema, n_rows: int, seed: int, s
     config = config or SamplingConfig()
     plan = TopUp(n_rows, config, scorer.thresholds.by_score() if scorer is not None else {})
     if n_rows == 0:
-        empty = spark.createDataFrame([], sampled_schema(training_schema))
+        empty = spark.createDataFrame([], sampled_schema(training_schema, ids))
         return SamplingResult(rows=empty, report=plan.report())
     rounds: list = []
     while (round_ := plan.next_round()) is not None:
         start, n_blocks = round_
-        df = sample_blocks(spark, generator, training_schema, start, n_blocks, seed, scorer, config)
+        df = sample_blocks(spark, generator, training_schema, start, n_blocks, seed, scorer, config, ids)
         if config.persist:
             try:
                 df = df.persist(StorageLevel.MEMORY_AND_DISK)

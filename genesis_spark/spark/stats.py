@@ -69,7 +69,7 @@ def profile(df, target_column: str, id_columns: Sequence[str] | None = None) -> 
 
         p = profile(df, "is_fraud")
         p.class_counts        # {0: 9800, 1: 200}
-        print(p.to_text())
+        print(p.format())
     """
     from pyspark.sql import functions as F
 
@@ -107,7 +107,8 @@ def profile(df, target_column: str, id_columns: Sequence[str] | None = None) -> 
         distinct = int(row[f"d{i}"]) if has_distinct else None
         kind = _type_name(fld.dataType)
         is_id = fld.name in declared
-        if not is_id and fld.name != target_column and is_id_like(kind == "StringType", distinct, n_rows):
+        non_null = int(row[f"n{i}"] or 0)
+        if not is_id and fld.name != target_column and is_id_like(kind == "StringType", distinct, non_null):
             is_id = True
             detected.append(fld.name)
         columns.append(ColumnProfile(
@@ -149,5 +150,7 @@ def id_like_columns(df, named_discrete: Sequence[str], target_column: str, n_row
                   and f.name != target_column and f.name not in named_discrete]
     if not candidates or not is_id_like(True, n_rows, n_rows):
         return []
-    row = df.agg(*[approx_distinct(F.col(f"`{c}`")).alias(f"d{i}") for i, c in enumerate(candidates)]).first()
-    return [c for i, c in enumerate(candidates) if is_id_like(True, int(row[f"d{i}"]), n_rows)]
+    exprs = [approx_distinct(F.col(f"`{c}`")).alias(f"d{i}") for i, c in enumerate(candidates)]
+    exprs += [F.count(F.col(f"`{c}`")).alias(f"n{i}") for i, c in enumerate(candidates)]
+    row = df.agg(*exprs).first()
+    return [c for i, c in enumerate(candidates) if is_id_like(True, int(row[f"d{i}"]), int(row[f"n{i}"]))]

@@ -56,6 +56,25 @@ def _constant_json(value: Any) -> Any:
     return str(value)
 
 
+def _date_columns(df: pd.DataFrame, discrete_columns: Any) -> list[str]:
+    """Object columns of ``datetime.date`` values (Spark's DateType), not named discrete: modelled as datetimes."""
+    named = set(discrete_columns or [])
+    out = []
+    for name in df.columns:
+        if name in named or not pd.api.types.is_object_dtype(df[name]):
+            continue
+        values = df[name].dropna()
+        if len(values) and values.map(lambda v: isinstance(v, _dt.date) and not isinstance(v, _dt.datetime)).all():
+            out.append(name)
+    return out
+
+
+def _dates_as_datetimes(df: pd.DataFrame, dates: list[str]) -> pd.DataFrame:
+    if not dates:
+        return df
+    return df.assign(**{name: pd.to_datetime(df[name]) for name in dates})
+
+
 def _constant(value: Any, n: int, dtype: str) -> pd.Series:
     """``n`` copies of a constant column's value, in the training dtype where it holds it."""
     series = pd.Series([value] * n, dtype=object)
@@ -105,6 +124,7 @@ class SyntheticGenerator:
         self.realism_quantiles_: np.ndarray | None = None
         self.training_rows_: int = 0
         self.constants_: dict[str, Any] = {}
+        self.date_columns_: list[str] = []
         self._transformer: DataTransformer | None = None
         self._sampler: ConditionalSampler | None = None
         self._model: CTGAN | None = None
@@ -118,6 +138,8 @@ class SyntheticGenerator:
         Above ``config['max_training_rows']`` a seeded sample of rows is used (logged).
         """
         cfg = self.config_
+        dates = _date_columns(df, discrete_columns) if isinstance(df, pd.DataFrame) else []
+        df = _dates_as_datetimes(df, dates)
         discrete = validate_training_frame(df, discrete_columns)
         self._reset()
         seeds = np.random.SeedSequence(cfg["seed"]).spawn(5)
@@ -130,6 +152,7 @@ class SyntheticGenerator:
         df = df.reset_index(drop=True)
         self.columns_ = [str(c) for c in df.columns]
         self.dtypes_ = {c: str(df[c].dtype) for c in df.columns}
+        self.date_columns_ = dates
         self.training_rows_ = len(df)
         self.constants_ = constant_columns(df)
         if self.constants_:
@@ -235,6 +258,8 @@ class SyntheticGenerator:
         df = self._transformer.decode(scalars, codes)
         for name, value in self.constants_.items():
             df[name] = _constant(value, len(df), self.dtypes_[name])
+        for name in self.date_columns_:
+            df[name] = df[name].dt.date.where(df[name].notna(), None)
         return df if list(df.columns) == self.columns_ else df[self.columns_]
 
     def _resolve_conditions(self, conditions: dict | None) -> list[tuple[Any, int, int]]:
@@ -295,7 +320,7 @@ class SyntheticGenerator:
             raise TypeError(f"realism_score expects a pandas DataFrame, got {type(df).__name__}.")
         if len(df) == 0:
             return np.zeros(0, dtype=np.float64)
-        critic = self._critic(self._transformer.transform(df, None))
+        critic = self._critic(self._transformer.transform(_dates_as_datetimes(df, self.date_columns_), None))
         return np.interp(critic, self.realism_quantiles_, np.linspace(0.0, 1.0, N_QUANTILES))
 
     def _critic(self, matrix: np.ndarray) -> np.ndarray:
@@ -326,6 +351,7 @@ class SyntheticGenerator:
                 "columns": [{"name": c, "dtype": self.dtypes_[c]} for c in self.columns_],
                 "discrete_columns": self.discrete_columns_,
                 "constants": {k: _constant_json(v) for k, v in self.constants_.items()},
+                "date_columns": self.date_columns_,
                 "transformer": self._transformer.to_dict(),
                 "training": {
                     "rows": self.training_rows_,
@@ -374,6 +400,7 @@ class SyntheticGenerator:
         gen.dtypes_ = {c["name"]: c["dtype"] for c in manifest["columns"]}
         gen.discrete_columns_ = list(manifest["discrete_columns"])
         gen.constants_ = dict(manifest.get("constants", {}))  # artifacts before constants: none
+        gen.date_columns_ = list(manifest.get("date_columns", []))
         gen.training_rows_ = manifest["training"]["rows"]
         training = manifest["training"]
         gen.loss_history_ = pd.DataFrame(training["loss_history"])[training["loss_columns"]]
