@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from genesis_spark.core.blocks import FreshIds, sample_in_process
-from genesis_spark.core.columns import is_id_like
+from genesis_spark.core.columns import check_unique_columns, is_id_like
 from genesis_spark.core.minority import OversampleSettings, PhaseClock, build_scorer, canonical_rows
 from genesis_spark.core.plan import (
     DEFAULT_SEED,
@@ -175,6 +175,7 @@ def augment(df: pd.DataFrame, target_column: str, ratio: float, strategy: str = 
         raise TypeError(f"augment expects a pandas DataFrame, got {type(df).__name__}.")
     strategy = check_strategy(strategy)
     check_ratio(ratio)
+    check_unique_columns(list(df.columns), "The input")
     columns = [str(c) for c in df.columns]
     check_target_column(columns, target_column)
     declared = check_discrete_columns(columns, discrete_columns, target_column)

@@ -83,3 +83,20 @@ def test_dates_timestamps_decimals_and_dotted_names_on_spark(spark, transactions
     assert rows["day"].between(real["day"].min(), real["day"].max()).all()
     assert rows["price"].map(lambda v: v.as_tuple().exponent == -2).all()
     assert set(rows["day.of.week"]) <= set(df["day.of.week"])
+
+
+def test_duplicate_column_names_are_one_clear_error_on_both_engines(spark, tmp_path):
+    from genesis_spark.pipeline.engine import PandasEngine
+    from genesis_spark.spark.engine import SparkEngine
+
+    path = tmp_path / "dupes.csv"
+    path.write_text("amount,hour,amount,is_fraud\n1.0,2,3.0,0\n2.0,3,4.0,1\n", encoding="utf-8")
+    errors = []
+    for engine in (PandasEngine(), SparkEngine(spark=spark)):
+        with pytest.raises(ValueError, match=r"has the column name 'amount' 2 times \(columns 1, 3\)") as caught:
+            engine.read(str(path), "csv")
+        errors.append(str(caught.value))
+    assert errors[0] == errors[1]
+    frame = pd.DataFrame([[1.0, 2, 3.0, 0], [2.0, 3, 4.0, 1]], columns=["amount", "hour", "amount", "is_fraud"])
+    with pytest.raises(ValueError, match="The input has the column name 'amount' 2 times"):
+        augment(frame, TARGET_COLUMN, 0.6)

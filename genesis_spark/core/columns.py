@@ -36,3 +36,20 @@ def is_id_like(is_text: bool, distinct: int | None, n_rows: int) -> bool:
     """
     return (is_text and distinct is not None and n_rows >= MIN_ROWS_FOR_ID_DETECTION
             and distinct >= ID_DISTINCT_SHARE * n_rows)
+
+
+def check_unique_columns(names: Sequence[str], where: str) -> None:
+    """One rule on both engines: duplicate column names are an error naming the name and its positions
+    (pandas would rename a CSV's second ``amount`` to ``amount.1``, Spark to ``amount4``).
+
+    Example::
+
+        check_unique_columns(["amount", "hour", "amount"], "transactions.csv")  # ValueError
+    """
+    seen: dict[str, list[int]] = {}
+    for position, name in enumerate(names, start=1):
+        seen.setdefault(str(name), []).append(position)
+    for name, positions in seen.items():
+        if len(positions) > 1:
+            raise ValueError(f"{where} has the column name {name!r} {len(positions)} times (columns "
+                             f"{', '.join(map(str, positions))}); column names must be unique: rename all but one.")

@@ -10,7 +10,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from genesis_spark.core.columns import missing_column_error
+from genesis_spark.core.columns import check_unique_columns, missing_column_error
 from genesis_spark.core.engine import ENGINES, Engine, Loaded, check_format  # noqa: F401 (ENGINES re-exported)
 from genesis_spark.core.plan import AugmentResult
 from genesis_spark.core.profile import Profile, profile_pandas
@@ -57,7 +57,13 @@ class PandasEngine:
         fmt = check_format(format)
         options = dict(options or {})
         if fmt == "csv":
-            frame = pd.read_csv(_require_file(path, "CSV file"), **options)
+            source = _require_file(path, "CSV file")
+            try:
+                header = pd.read_csv(source, header=None, nrows=1, **options).iloc[0].tolist()
+            except (pd.errors.EmptyDataError, IndexError):
+                header = []
+            check_unique_columns(header, f"CSV file {str(path)!r}")
+            frame = pd.read_csv(source, **options)
             return Loaded(frame, str(path), fmt)
         if fmt == "parquet":
             frame = pd.read_parquet(_require_file(path, "Parquet file"), **options)

@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from genesis_spark.core.blocks import FreshIds
+from genesis_spark.core.columns import check_unique_columns
 from genesis_spark.core.minority import (
     SMOTE_MAJORITY_ROWS,
     OversampleSettings,
@@ -126,6 +127,7 @@ def _validate(df, target_column, ratio, strategy, discrete_columns):
     strategy = check_strategy(strategy)
     check_ratio(ratio)
     columns = list(df.columns)
+    check_unique_columns(columns, "The input")
     check_target_column(columns, target_column)
     discrete = check_discrete_columns(columns, discrete_columns, target_column)
     check_target(df.schema, target_column)
