@@ -1,6 +1,6 @@
 """Column-shape score of the tutorial fraud rows across model seeds (seed variance of the CTGAN fit).
 
-    .venv/bin/python bench/bench_shape_seeds.py [--epochs 300] [--seeds 0 1 2] [--generator-average 0.5]
+    .venv/bin/python bench/bench_shape_seeds.py [--epochs 300] [--seeds 0 1 2] [--generator-average 0.5] [--no-calibrate-states]
 
 Tutorial data (make_transactions(50_000), 80/20 stratified split, the 800 fraud rows of the
 training split), one fit per model seed, 5,000 rows generated with seed 1; prints per-column
@@ -25,6 +25,8 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--generator-average", type=float, default=None,
                         help="config['generator_average'] (default: the library's); 0 samples with the last weights")
+    parser.add_argument("--no-calibrate-states", action="store_true",
+                        help="config['calibrate_states'] = False (sample without the post-training share calibration)")
     args = parser.parse_args()
     df = make_transactions(50_000)
     train, _ = train_test_split(df, test_size=0.2, random_state=42, stratify=df["is_fraud"])
@@ -37,6 +39,8 @@ def main() -> None:
         config = {"epochs": args.epochs, "seed": seed}
         if args.generator_average is not None:
             config["generator_average"] = args.generator_average
+        if args.no_calibrate_states:
+            config["calibrate_states"] = False
         generator = SyntheticGenerator("ctgan", config).fit(real, DISCRETE_COLUMNS)
         synthetic = generator.generate(5000, seed=1)
         shapes = fidelity.column_shapes(real, synthetic, kinds)

@@ -26,11 +26,12 @@ DEFAULT_CONFIG: dict[str, Any] = {
     "sample_bf16": True,  # bf16 sampling on CPU: same shape scores as fp32 (bench_quality), ~2x forward
     "max_integer_categories": 32,
     "log_skew": 1.0,
+    "calibrate_states": True,  # after training, match each category, mode, null and point-mass share to the training rows
 }
 ALIASES = {"lr": ("generator_lr", "discriminator_lr"), "weight_decay": ("generator_decay", "discriminator_decay")}
 _POSITIVE_INT = {"epochs", "batch_size", "embedding_dim", "pac", "discriminator_steps"}
 _NON_NEGATIVE_FLOAT = {"generator_lr", "discriminator_lr", "generator_decay", "discriminator_decay"}
-_BOOL = {"log_frequency", "verbose", "clip", "sample_bf16"}
+_BOOL = {"log_frequency", "verbose", "clip", "sample_bf16", "calibrate_states"}
 _DIMS = {"generator_dim", "discriminator_dim"}
 
 
