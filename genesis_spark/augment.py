@@ -16,6 +16,7 @@ import pandas as pd
 
 from genesis_spark.core.blocks import FreshIds, sample_in_process
 from genesis_spark.core.columns import check_unique_columns, is_id_like
+from genesis_spark.core.frames import is_spark_dataframe
 from genesis_spark.core.minority import OversampleSettings, PhaseClock, build_scorer, canonical_rows
 from genesis_spark.core.plan import (
     DEFAULT_SEED,
@@ -32,7 +33,6 @@ from genesis_spark.core.plan import (
 )
 from genesis_spark.core.profile import is_text_dtype
 from genesis_spark.core.smote import smote_rows_with_nulls
-from genesis_spark.core.frames import is_spark_dataframe
 
 logger = logging.getLogger(__name__)
 
@@ -85,9 +85,9 @@ def _restore_dtypes(rows: pd.DataFrame, like: pd.DataFrame) -> pd.DataFrame:
 def _capped(rows: pd.DataFrame, cap: int, seed: int) -> pd.DataFrame:
     """At most ``cap`` of ``rows`` (a seeded sample above it), in canonical order."""
     if len(rows) > cap:
+        logger.info("%d rows above the cap of %d; keeping a seeded sample", len(rows), cap)
         rng = np.random.default_rng(seed)
         rows = rows.iloc[np.sort(rng.choice(len(rows), size=cap, replace=False))]
-        logger.info("%d rows above the cap of %d; kept a seeded sample", len(rows), cap)
     return canonical_rows(rows)
 
 

@@ -9,7 +9,8 @@ import pytest
 
 from genesis_spark.augment import augment_imbalanced, plan_augmentation
 from genesis_spark.datasets import DISCRETE_COLUMNS, TARGET_COLUMN
-from genesis_spark.spark.augment import augment_spark, collect_bounded
+from genesis_spark.quality.bounded import collect_bounded
+from genesis_spark.spark.augment import augment_spark
 from genesis_spark.spark.sampling import ORDER_COLUMNS
 from genesis_spark.core.scoring import SCORE_COLUMNS
 

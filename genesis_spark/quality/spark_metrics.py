@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from genesis_spark.core.kinds import Kind, check_discrete_names
+from genesis_spark.quality.bounded import collect_bounded
 from genesis_spark.quality.fidelity import null_rate_table, tv_complement_from_counts
 
 N_QUANTILES = 1000
@@ -163,8 +164,6 @@ def spark_column_stats(real_sdf, synthetic_sdf, kinds: dict[str, Kind],
 
 
 def spark_sample(sdf, n: int, total: int, seed: int) -> pd.DataFrame:
-    """A seeded sample of at most ``n`` rows as pandas (the whole frame when it has no more than ``n`` rows)."""
-    if total <= n:
-        return sdf.toPandas()
-    fraction = min(1.0, 1.1 * n / total + 1e-3)
-    return sdf.sample(withReplacement=False, fraction=fraction, seed=seed).limit(n).toPandas()
+    """A seeded sample of at most ``n`` rows as pandas (the whole frame when it has no more than ``n`` rows),
+    independent of the partitioning (``genesis_spark.quality.bounded.collect_bounded``)."""
+    return collect_bounded(sdf, sdf.columns, total, n, seed, "genesis_spark.quality_sample")

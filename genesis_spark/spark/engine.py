@@ -107,7 +107,7 @@ class SparkEngine:
 
     def sample(self, frame, n: int, seed: int = 0) -> pd.DataFrame:
         """At most ``n`` rows as pandas: all rows when that few, else a seeded hash sample (partition-independent)."""
-        from genesis_spark.spark.augment import collect_bounded
+        from genesis_spark.quality.bounded import collect_bounded
 
         return collect_bounded(frame, frame.columns, frame.count(), int(n), seed, "genesis_spark.engine_sample")
 
