@@ -148,7 +148,9 @@ def _blocks(task: _BlockTask, batches: Iterator[pd.DataFrame], schema) -> Iterat
         for block_index in batch["id"].to_numpy():
             block = score_block(generator, task.scorer, int(block_index), task.block_size, task.seed, training,
                                 task.ids)
-            yield pd.concat([coerce_to_schema(block[training], schema), block.drop(columns=training)], axis=1)
+            for name, values in coerce_to_schema(block[training], schema).items():
+                block[name] = values  # the training columns in the types Arrow needs; the rest as scored
+            yield block
 
 
 def sampled_schema(training_schema, ids: FreshIds | None = None):
