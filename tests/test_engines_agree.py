@@ -62,3 +62,24 @@ def test_a_loaded_generator_augments_on_both_engines(spark, train, on_pandas, tm
     expected = _rows(on_pandas.synthetic)
     pd.testing.assert_frame_equal(_rows(again.synthetic), expected)
     pd.testing.assert_frame_equal(_rows(on_spark.synthetic.toPandas()), expected, check_dtype=False)
+
+
+def test_three_classes_every_class_below_the_ratio_is_raised_on_both_engines(spark, train):
+    risk = pd.Series("low", index=train.index)
+    risk[train[TARGET_COLUMN] == 1] = "high"
+    risk[(train[TARGET_COLUMN] == 0) & (train["transaction_count_24h"] >= 8)] = "mid"
+    frame = train.drop(columns=TARGET_COLUMN).assign(risk=risk)
+    on_pandas = augment(frame, "risk", 0.1, discrete_columns=DISCRETE_COLUMNS, config=CONFIG, seed=5)
+    on_spark = augment_spark(spark.createDataFrame(frame), "risk", 0.1, discrete_columns=DISCRETE_COLUMNS,
+                             config=CONFIG, seed=5)
+    assert set(on_pandas.plan.add) == {"high", "mid"}
+    total = sum(on_pandas.plan.final_counts.values())
+    for label in ("high", "mid"):
+        assert on_pandas.plan.final_counts[label] / total == pytest.approx(0.1, abs=1e-3)
+    counts = on_pandas.augmented["risk"].value_counts().to_dict()
+    assert counts == on_pandas.plan.final_counts
+    assert {r[0]: r[1] for r in on_spark.augmented.groupBy("risk").count().collect()} == counts
+    keys = ["risk", *ORDER_COLUMNS]
+    pd.testing.assert_frame_equal(on_pandas.synthetic.sort_values(keys).reset_index(drop=True),
+                                  on_spark.synthetic.toPandas().sort_values(keys).reset_index(drop=True),
+                                  check_dtype=False)

@@ -130,3 +130,10 @@ def test_batch_size_must_fit_pac_groups():
 def test_lr_shorthand_sets_both_networks():
     g = SyntheticGenerator("ctgan", {"lr": 1e-3})
     assert g.config_["generator_lr"] == g.config_["discriminator_lr"] == 1e-3
+
+
+def test_a_discrete_float_column_with_many_levels_is_named_in_a_warning(caplog):
+    rows = pd.DataFrame({"price": np.random.default_rng(0).random(1500), "kind": ["a", "b", "c"] * 500})
+    with caplog.at_level(logging.WARNING, logger="genesis_spark.synth.validation"):
+        SyntheticGenerator("ctgan", small(epochs=1)).fit(rows, discrete_columns=["price"])
+    assert "discrete column 'price' holds 1500 distinct float values" in caplog.text

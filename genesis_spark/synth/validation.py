@@ -13,6 +13,8 @@ from genesis_spark.synth.transformer import value_kind
 logger = logging.getLogger(__name__)
 
 _ALWAYS_DISCRETE = ("object", "string", "bool", "category")
+#: A discrete float column with more distinct values than this gets a warning that names it.
+MANY_FLOAT_LEVELS = 1_000
 
 
 def constant_columns(df: pd.DataFrame) -> dict[str, Any]:
@@ -73,4 +75,10 @@ def validate_training_frame(df: Any, discrete_columns: Sequence[str] | None) -> 
                 continue
             if kind in ("int", "float") and not np.isfinite(non_null.to_numpy(dtype=np.float64)).all():
                 raise ValueError(f"Column {name!r} contains infinite values; replace them (e.g. with NaN) first.")
+    for name in discrete:
+        series = df[name]
+        if pd.api.types.is_float_dtype(series) and series.nunique() > MANY_FLOAT_LEVELS:
+            logger.warning("discrete column %r holds %d distinct float values: each becomes a category of its "
+                           "own (slow, and rarely meant); leave it out of discrete_columns to model it as a "
+                           "number", name, series.nunique())
     return [c for c in df.columns if c in discrete]
