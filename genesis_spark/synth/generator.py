@@ -68,8 +68,7 @@ def _date_columns(df: pd.DataFrame, discrete_columns: Any) -> list[str]:
     for name in df.columns:
         if name in named or not pd.api.types.is_object_dtype(df[name]):
             continue
-        values = df[name].dropna()
-        if len(values) and values.map(lambda v: isinstance(v, _dt.date) and not isinstance(v, _dt.datetime)).all():
+        if pd.api.types.infer_dtype(df[name], skipna=True) == "date":  # every non-null value a datetime.date
             out.append(name)
     return out
 
