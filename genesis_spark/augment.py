@@ -124,7 +124,7 @@ def _oversample_ctgan(df: pd.DataFrame, plan: AugmentPlan, discrete: Sequence[st
             others = _capped(df.loc[~is_label, [*features, target]], settings.label_sample_rows, child)
             scorer = build_scorer(minority, others, target, label, discrete, child, settings.thresholds)
         clock.lap("label_model")
-        ids = FreshIds(tuple((name, float(df.loc[is_label, name].isna().mean())) for name in excluded))
+        ids = FreshIds.of(df.loc[is_label], excluded)
         rows, reports[label] = sample_in_process(fitted, scorer, n_new, child, features, settings.sampling, ids)
         clock.lap("sampling")
         rows[target] = label
@@ -140,10 +140,7 @@ def _oversample_smote(df: pd.DataFrame, plan: AugmentPlan, discrete: Sequence[st
                       seed: int):
     target = plan.target_column
     new = smote_rows_with_nulls(df.drop(columns=list(excluded)), target, discrete, plan.add, seed)
-    minority = df[df[target].isin(list(plan.add))]
-    ids = FreshIds(tuple((name, float(minority[name].isna().mean())) for name in excluded))
-    for name, values in ids.values(seed, 0, np.arange(len(new))).items():
-        new[name] = values
+    FreshIds.of(df[df[target].isin(list(plan.add))], excluded).assign(new, seed)
     fitted_on = df[df[target].isin(list(plan.add))]
     return [_restore_dtypes(new, df)], fitted_on.reset_index(drop=True)
 

@@ -101,10 +101,20 @@ class FreshIds:
 
     null_shares: tuple[tuple[str, float], ...] = ()
 
+    @classmethod
+    def of(cls, rows: pd.DataFrame, columns: Sequence[str]) -> "FreshIds":
+        """The identifier ``columns`` with their null shares in the real ``rows`` (pandas)."""
+        return cls(tuple((name, float(rows[name].isna().mean())) for name in columns))
+
     @property
     def columns(self) -> tuple[str, ...]:
         """The identifier columns, in table order."""
         return tuple(name for name, _ in self.null_shares)
+
+    def assign(self, frame: pd.DataFrame, seed: int, block_index: int = 0) -> None:
+        """Set the identifier columns of ``frame``, whose rows are rows 0.. of block ``block_index``."""
+        for name, values in self.values(seed, block_index, np.arange(len(frame))).items():
+            frame[name] = values.to_numpy()
 
     def values(self, seed: int, block_index: int, rows: np.ndarray) -> dict[str, pd.Series]:
         """The identifier columns of block ``block_index``'s ``rows`` (row numbers within the block)."""
@@ -128,8 +138,8 @@ def score_block(generator: Any, scorer: RowScorer | None, block_index: int, bloc
     """
     block = generator.generate_block(int(block_index), block_size, seed).reset_index(drop=True)[list(columns)]
     n = len(block)
-    for name, values in (ids.values(seed, block_index, np.arange(n)) if ids else {}).items():
-        block[name] = values
+    if ids is not None:
+        ids.assign(block, seed, block_index)
     block[BLOCK_INDEX] = np.full(n, block_index, dtype="int64")
     block[ROW_IN_BLOCK] = np.arange(n, dtype="int32")
     if scorer is not None:

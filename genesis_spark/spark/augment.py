@@ -21,7 +21,6 @@ import json
 import logging
 from typing import Any, Mapping, Sequence
 
-import numpy as np
 import pandas as pd
 
 from genesis_spark.core.blocks import FreshIds
@@ -230,8 +229,7 @@ def _smote(df, plan: AugmentPlan, discrete, excluded, features, cap: int, seed: 
     local = pd.concat(parts, ignore_index=True)
     new = smote_rows_with_nulls(local, target_column, discrete, plan.add, seed)
     ids = _fresh_ids(df.where(target.isin(raised)), excluded)
-    for name, values in ids.values(seed, 0, np.arange(len(new))).items():
-        new[name] = values
+    ids.assign(new, seed)
     new = new[list(df.columns)]
     logger.info("smote on the driver: %d minority rows, %d rows of other classes -> %d new rows",
                 len(fitted_on), len(local) - len(fitted_on), len(new))
