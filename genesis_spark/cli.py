@@ -93,7 +93,15 @@ def _format_value(value: Any) -> str:
 def format_summary(result, title: str) -> str:
     """A readable two-section table of a ``PipelineResult``: metrics, then outputs and table versions."""
     lines = [title, ""]
-    scalars = {k: v for k, v in result.metrics.items() if isinstance(v, (int, float, str, bool))}
+    verdicts = result.outputs.get("utility_verdicts") or []
+    if verdicts:
+        lines += ["did the synthetic rows help? (PR-AUC on the real test rows, augmented vs real-only training)"]
+        lines += [f"  {line}" for line in verdicts]
+        lines.append("")
+    # per-classifier copies (suffix _<classifier>) stay in the runs table and MLflow; the first one is shown
+    suffixes = tuple(f"_{name}" for name in str(result.metrics.get("classifiers", "")).split(",") if name)
+    scalars = {k: v for k, v in result.metrics.items()
+               if isinstance(v, (int, float, str, bool)) and not k.endswith(suffixes) and k != "classifiers"}
     if scalars:
         width = max(map(len, scalars))
         lines += ["metric".ljust(width) + "  value", "-" * width + "  " + "-" * 12]

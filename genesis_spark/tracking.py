@@ -11,7 +11,8 @@ A pipeline YAML opts in with a top-level ``mlflow`` block::
       log_generator: true                   # the generator artifact file
 
 One MLflow run per pipeline run records: the configuration as parameters (flattened,
-``steps.2.augment_imbalanced.ratio``), the run's numeric metrics, the HTML quality report
+``steps.2.augment_imbalanced.ratio``), the run's numeric metrics (its text metrics, such as
+``utility_verdict``, as tags ``genesis.<metric>``), the HTML quality report
 and the generator artifact, the source table (Delta path or catalog table with the version
 read) as a dataset input with context ``source``, and every Delta table written, with the
 version the run committed, as a dataset with context ``output`` plus a tag
@@ -223,6 +224,8 @@ def log_record(record: RunRecord, options: MlflowOptions | None = None) -> str:
         "genesis.success": str(record.success).lower(),
         **{f"genesis.input.{ref.name}": ref.label() for ref in record.inputs},
         **{f"genesis.output.{ref.name}": ref.label() for ref in record.outputs},
+        # text metrics (the utility verdicts, the classifiers compared) are tags: MLflow metrics are numbers
+        **{f"genesis.{_metric_key(k)}": v[:5000] for k, v in flatten(record.metrics).items() if isinstance(v, str)},
         **dict(options.tags),
     }
     if record.error:

@@ -140,14 +140,18 @@ ax.set_title("Real-only vs. real + synthetic fraud, scored on the real test spli
 plt.tight_layout()
 plt.show()
 print(f"Fraud recall: {baseline['Fraud Recall']:.2f} -> {augmented['Fraud Recall']:.2f}")"""),
-    ("md", """`compare_models` does the same comparison in one call, adds a SMOTENC baseline, and reports
-recall, precision, F1, ROC-AUC and PR-AUC on the real test rows."""),
+    ("md", """`compare_models` does the same comparison in one call for a random forest and for
+histogram gradient boosting, adds SMOTENC and class-weight baselines, reports recall, precision,
+F1, ROC-AUC and PR-AUC on the real test rows, and gives a verdict per classifier: the PR-AUC gain
+with a bootstrap interval over the test rows (`helped`, `no_change` or `hurt`)."""),
     ("code", """from genesis_spark.quality.utility import compare_models
 
 utility = compare_models(train_df, augmented_train, test_df, "is_fraud", discrete_columns=["merchant_category"],
-                         estimator=RandomForestClassifier(n_estimators=N_ESTIMATORS, random_state=42, n_jobs=-1),
+                         classifiers=[RandomForestClassifier(n_estimators=N_ESTIMATORS, random_state=42, n_jobs=-1),
+                                      "hist_gradient_boosting"],
                          seed=42)
-utility.table"""),
+print("\\n".join(utility.headline()))
+utility.table[["classifier", "model", "pr_auc", "roc_auc", "recall_at_0.5"]]"""),
     ("md", """## Step 8: the one-call API
 
 `augment_imbalanced` fits the generator and adds synthetic minority rows until the fraud share

@@ -104,3 +104,7 @@ def test_demo_writes_data_lakehouse_report_and_prints_where(tmp_path, capsys):
     assert (folder / "report.html").stat().st_size > 1000
     assert (folder / "fraud_generator.gen").exists() and (folder / "augmented_transactions.csv").exists()
     assert "baseline_" in out and "augmented_" in out  # compare_models metrics in the summary
+    assert "did the synthetic rows help?" in out
+    assert re.search(r"  random_forest: (helped|no_change|hurt): PR-AUC", out)
+    assert re.search(r"  hist_gradient_boosting: (helped|no_change|hurt): PR-AUC", out)
+    assert "utility_verdict " in out and "utility_verdict_hist_gradient_boosting" not in out

@@ -53,16 +53,23 @@ def test_html_report_is_self_contained_and_has_every_section(trained, tmp_path):
     assert 0.0 <= privacy.score <= 1.0 and privacy.n_training == len(fraud)
     augmented = pd.concat([train, synthetic.assign(**{TARGET_COLUMN: 1})], ignore_index=True)
     utility = compare_models(train, augmented, test, TARGET_COLUMN, discrete_columns=["merchant_category"],
-                             estimator=RandomForestClassifier(n_estimators=20, random_state=0, n_jobs=2))
+                             classifiers=[RandomForestClassifier(n_estimators=20, random_state=0, n_jobs=2),
+                                          "logistic_regression"], n_bootstrap=100)
     path = report.to_html(tmp_path / "out" / "report.html", privacy=privacy, utility=utility)
     text = path.read_text(encoding="utf-8")
-    for heading in ["Column distributions", "Pair trends", "Privacy: distance to closest record",
-                    "Model comparison on real test rows"]:
+    for heading in ["Did the synthetic rows help?", "Column distributions", "Pair trends",
+                    "Privacy: distance to closest record", "Model comparison on real test rows"]:
         assert heading in text
+    # the headline comes first: each classifier's verdict with its interval
+    assert text.index("Did the synthetic rows help?") < text.index("Column distributions")
+    for classifier in ("random_forest_classifier", "logistic_regression"):
+        verdict = utility.gain(classifier)["verdict"].replace("_", " ")
+        assert re.search(rf"<b>{classifier}</b>: <b class='\w+'>{verdict}</b>: PR-AUC [01]\.\d{{3}} -&gt; ", text)
+    assert "95% interval" in text
     images = re.findall(r'src="data:image/png;base64,([A-Za-z0-9+/=]+)"', text)
     assert len(images) == 4                              # distributions, heatmap, DCR histogram, PR curves
     assert all(base64.b64decode(i)[:8] == b"\x89PNG\r\n\x1a\n" for i in images)
     assert not re.search(r'(src|href)="https?:', text)    # nothing fetched from the network
     assert f"{report.overall_score:.1%}" in text
     plain = report.to_html(tmp_path / "plain.html").read_text(encoding="utf-8")
-    assert "Model comparison" not in plain and "Privacy:" not in plain
+    assert "Model comparison" not in plain and "Privacy:" not in plain and "Did the synthetic" not in plain

@@ -44,7 +44,8 @@ def test_log_record_writes_params_metrics_artifacts_and_table_lineage(tmp_path, 
     record = RunRecord(
         run_id=7, app_id="genesis_spark:fraud", pipeline="fraud", success=True,
         params={"steps": [{"augment_imbalanced": {"ratio": 0.3, "discrete_columns": ["hour"]}}]},
-        metrics={"quality_score": 0.91, "synthetic_rows": 120},
+        metrics={"quality_score": 0.91, "synthetic_rows": 120, "pr_auc_gain": 0.04, "utility_verdict": "helped",
+                 "utility_verdict_hist_gradient_boosting": "no_change"},
         artifacts={"report": report, "generator": generator},
         inputs=[TableRef("source", str(tmp_path / "lake" / "transactions"), 4)],
         outputs=[TableRef("augmented_train", str(tmp_path / "lake" / "augmented_train"), 0),
@@ -58,7 +59,9 @@ def test_log_record_writes_params_metrics_artifacts_and_table_lineage(tmp_path, 
     assert run.info.run_name == "fraud-run-7"
     assert run.data.params["steps.0.augment_imbalanced.ratio"] == "0.3"
     assert json.loads(run.data.params["steps.0.augment_imbalanced.discrete_columns"]) == ["hour"]
-    assert run.data.metrics == {"quality_score": 0.91, "synthetic_rows": 120.0}
+    assert run.data.metrics == {"quality_score": 0.91, "synthetic_rows": 120.0, "pr_auc_gain": 0.04}
+    assert run.data.tags["genesis.utility_verdict"] == "helped"  # text metrics are tags
+    assert run.data.tags["genesis.utility_verdict_hist_gradient_boosting"] == "no_change"
     assert run.data.tags["genesis.run_id"] == "7"
     assert run.data.tags["team"] == "risk"
     assert run.data.tags["genesis.output.augmented_train"] == f"{tmp_path / 'lake' / 'augmented_train'}@v0"

@@ -1,6 +1,7 @@
 """Declared step parameters: name, accepted types, required/default, doc. Introspectable for reference docs."""
 from __future__ import annotations
 
+import copy
 import difflib
 from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
@@ -101,7 +102,7 @@ def bind_params(step_name: str, spec: Sequence[Param], args: Sequence[Any], kwar
         if p.name not in values:
             if p.required:
                 raise ParameterError(f"{where}: missing required parameter {p.name!r} ({p.type_name}: {p.doc})")
-            out[p.name] = p.default
+            out[p.name] = copy.deepcopy(p.default)
         else:
             out[p.name] = p.check(values[p.name], where)
     return out

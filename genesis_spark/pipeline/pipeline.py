@@ -268,6 +268,7 @@ class Pipeline:
             "config": json.dumps(self.to_config(), sort_keys=True, default=str),
             "config_hash": info.config_hash,
             "metrics": json.dumps(info.as_dict()["metrics"], sort_keys=True, default=str),
+            "utility_verdict": str(ctx.metrics.get("utility_verdict", "")),  # '' when compare_models did not run
             "generator_sha256": info.generator_sha256,
             "source_path": info.source_path,
             "source_version": -1 if info.source_version is None else int(info.source_version),

@@ -297,13 +297,23 @@ class PrivacyAudit(Step):
 
 
 class CompareModels(Step):
-    """Train the same classifier on real, augmented (and SMOTENC) training data; score on the held-out test rows."""
+    """Train each classifier on real, augmented, SMOTENC and class-weighted data; score on the held-out test rows
+    and give the verdict: did the synthetic rows help (helped / no_change / hurt, from a bootstrap interval)?"""
 
     name = "compare_models"
     spec = (Param("target_column", (str,), required=True, doc="Class label column."),
+            Param("classifiers", (list, str), default=["random_forest", "hist_gradient_boosting"],
+                  doc="Classifiers to compare: random_forest, hist_gradient_boosting, logistic_regression. "
+                      "The first gives the unsuffixed metrics and the verdict fail_on_worse reads."),
             Param("include_smote", (bool,), default=True, doc="Also train on SMOTENC-resampled data."),
+            Param("include_class_weights", (bool,), default=True,
+                  doc="Also train on the real rows with balanced class weights."),
+            Param("fail_on_worse", (bool,), default=False,
+                  doc="Fail the run (writing nothing) when the first classifier's verdict is hurt."),
+            Param("n_bootstrap", (int,), default=1000, doc="Resamples of the test rows for the gain's interval."),
+            Param("confidence", (float,), default=0.95, doc="Coverage of the gain's interval, in (0, 1)."),
             Param("sample_size", (int,), default=200_000, doc="Most rows of each training set used."),
-            Param("seed", (int,), default=0, doc="Seed of the models and samples."))
+            Param("seed", (int,), default=0, doc="Seed of the models, samples and bootstrap."))
 
     def run(self, ctx: RunContext) -> None:
         from genesis_spark.quality.utility import compare_models
@@ -317,15 +327,18 @@ class CompareModels(Step):
         report = compare_models(ctx.engine.sample(ctx.train_real, n, seed), ctx.engine.sample(ctx.frame, n, seed),
                                 ctx.engine.sample(ctx.test, n, seed), self["target_column"],
                                 discrete_columns=list(result.discrete_columns) if result else None,
-                                include_smote=self["include_smote"], seed=seed)
+                                classifiers=self["classifiers"], include_smote=self["include_smote"],
+                                include_class_weights=self["include_class_weights"],
+                                n_bootstrap=self["n_bootstrap"], confidence=self["confidence"], seed=seed)
         ctx.utility = report
         ctx.outputs["utility"] = report.to_dict()
-        table = report.table
-        if "model" in getattr(table, "columns", []):
-            for row in table.to_dict("records"):
-                for key in ("recall_at_0.5", "f1_at_0.5", "pr_auc", "roc_auc"):
-                    if key in row:
-                        ctx.metrics[f"{row['model']}_{key}"] = row[key]
+        ctx.metrics.update(report.metrics())
+        ctx.outputs["utility_verdicts"] = report.headline()
+        for line in report.headline():
+            logger.info("compare_models: %s", line)
+        if self["fail_on_worse"] and report.verdict == "hurt":
+            raise QualityGateError(f"compare_models: the synthetic rows hurt ({report.headline()[0]}); "
+                                   "fail_on_worse is true: nothing written.")
 
 
 # --------------------------------------------------------------------------- outputs

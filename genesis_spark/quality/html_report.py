@@ -148,22 +148,40 @@ def _dcr_figure(privacy: PrivacyReport):
 def _pr_figure(utility: UtilityReport):
     from matplotlib.figure import Figure
 
-    fig = Figure(figsize=(7, 5))
-    ax = fig.add_subplot(1, 1, 1)
-    pr_auc = utility.table.set_index("model")["pr_auc"].to_dict()
-    for name, curve in utility.curves.items():
-        ax.step(curve["recall"], curve["precision"], where="post", linewidth=2,
-                label=f"{name} (PR-AUC {pr_auc.get(name, float('nan')):.3f})")
-    ax.set_xlabel("recall")
-    ax.set_ylabel("precision")
-    ax.set_xlim(0, 1)
-    ax.set_ylim(0, 1.02)
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=9, loc="lower left")
-    ax.set_title(f"Precision-recall on the real test rows ({utility.target_column} = {utility.positive_label})",
-                 fontsize=11)
+    names = list(utility.curves)
+    fig = Figure(figsize=(6.5 * len(names), 5))
+    table = utility.table.set_index(["classifier", "model"])["pr_auc"].to_dict()
+    for index, classifier in enumerate(names, start=1):
+        ax = fig.add_subplot(1, len(names), index)
+        for model, curve in utility.curves[classifier].items():
+            ax.step(curve["recall"], curve["precision"], where="post", linewidth=2,
+                    label=f"{model} (PR-AUC {table.get((classifier, model), float('nan')):.3f})")
+        ax.set_xlabel("recall")
+        ax.set_ylabel("precision")
+        ax.set_xlim(0, 1)
+        ax.set_ylim(0, 1.02)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=9, loc="lower left")
+        ax.set_title(f"{classifier}: precision-recall on the real test rows "
+                     f"({utility.target_column} = {utility.positive_label})", fontsize=10)
     fig.tight_layout()
     return fig
+
+
+_VERDICT_CLASS = {"helped": "good", "no_change": "mid", "hurt": "bad"}
+
+
+def _verdict_headline(utility: UtilityReport) -> str:
+    """The report's first lines: did the synthetic rows help each classifier?"""
+    items = []
+    for classifier, line in zip(utility.classifiers, utility.headline()):
+        verdict = str(utility.gain(classifier)["verdict"])
+        detail = html.escape(line.split(": ", 2)[-1])
+        items.append(f"<li><b>{html.escape(classifier)}</b>: <b class='{_VERDICT_CLASS.get(verdict, '')}'>"
+                     f"{html.escape(verdict.replace('_', ' '))}</b>: {detail}</li>")
+    return ("<h2>Did the synthetic rows help?</h2><ul class='verdict'>" + "".join(items) + "</ul>"
+            "<p class='note'>helped: the whole bootstrap interval of the PR-AUC gain (augmented minus real-only "
+            "training, resampling the real test rows) lies above 0; hurt: below 0; no change: it straddles 0.</p>")
 
 
 def render_html(report: QualityReport, privacy: PrivacyReport | None = None, utility: UtilityReport | None = None,
@@ -177,6 +195,8 @@ def render_html(report: QualityReport, privacy: PrivacyReport | None = None, uti
                   f"{report.sample_rows['synthetic']:,} synthetic rows")
     parts.append(f"<p class='meta'>{report.n_real:,} real rows, {report.n_synthetic:,} synthetic rows, "
                  f"engine: {report.engine}{sample}.</p>")
+    if utility is not None and utility.classifiers:
+        parts.append(_verdict_headline(utility))
     parts.append("<div class='cards'>" + "".join([
         _card("Overall quality", report.overall_score), _card("Statistical fidelity", report.fidelity_score),
         _card("Column shapes", report.column_shapes_score), _card("Pair trends", report.pair_trends_score),
@@ -212,10 +232,13 @@ def render_html(report: QualityReport, privacy: PrivacyReport | None = None, uti
     if utility is not None:
         parts.append("<h2>Model comparison on real test rows</h2>")
         table = utility.table
-        main = table[["model", "n_train", "n_positive_train", "precision_at_0.5", "recall_at_0.5", "f1_at_0.5",
-                      "roc_auc", "pr_auc", "threshold", "precision_at_tuned", "recall_at_tuned", "f1_at_tuned"]]
+        main = table[["classifier", "model", "n_train", "n_positive_train", "precision_at_0.5", "recall_at_0.5", "f1_at_0.5",
+                      "roc_auc", "pr_auc", "best_f1", "threshold", "precision_at_tuned", "recall_at_tuned", "f1_at_tuned"]]
         parts.append(_table(main))
-        confusion = table[["model", "tn_at_0.5", "fp_at_0.5", "fn_at_0.5", "tp_at_0.5",
+        if len(utility.gains):
+            parts.append("<p class='note'>PR-AUC gain of the augmented training data over each other model, "
+                         "with its paired bootstrap interval:</p>" + _table(utility.gains))
+        confusion = table[["classifier", "model", "tn_at_0.5", "fp_at_0.5", "fn_at_0.5", "tp_at_0.5",
                            "tn_at_tuned", "fp_at_tuned", "fn_at_tuned", "tp_at_tuned"]]
         parts.append("<p class='note'>Confusion matrices (tn, fp, fn, tp) at 0.5 and at the tuned threshold "
                      "(max F1 on a validation slice of the training data):</p>" + _table(confusion))

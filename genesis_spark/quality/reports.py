@@ -176,27 +176,92 @@ class PrivacyReport:
         return json.dumps(self.to_dict(), indent=indent)
 
 
+#: Per-model metrics of each classifier carried into a run's metrics (``augmented_pr_auc``, ...).
+UTILITY_MODEL_METRICS = ("pr_auc", "roc_auc", "recall_at_0.5", "f1_at_0.5")
+
+
 @dataclass(frozen=True)
 class UtilityReport:
-    """The same classifier trained on real, augmented and SMOTENC-resampled training data, scored on real test rows.
+    """Classifiers trained on real, augmented, SMOTENC and class-weighted data, scored on real test rows.
 
-    ``table`` has one row per model (``baseline``, ``augmented``, ``smotenc``) with metrics at
-    threshold 0.5 (``*_at_0.5``) and at the threshold picked by max F1 on a validation slice of
-    the training data (``threshold``, ``*_at_tuned``). ``curves`` holds each model's test PR curve.
+    ``table`` has one row per classifier and model (``baseline``, ``augmented``, ``smotenc``,
+    ``class_weights``) with PR-AUC, ROC-AUC, best F1, metrics at threshold 0.5 (``*_at_0.5``)
+    and at the threshold picked by max F1 on a validation slice of the training data
+    (``threshold``, ``*_at_tuned``). ``gains`` has one row per classifier and reference model
+    (``versus``): the PR-AUC gain of ``augmented``, its bootstrap interval (``low``, ``high``)
+    and the ``verdict``. ``curves[classifier][model]`` holds each test PR curve.
     """
 
     table: pd.DataFrame
     target_column: str
     positive_label: Any
-    curves: dict[str, dict[str, np.ndarray]] = field(default_factory=dict, repr=False)
+    curves: dict[str, dict[str, dict[str, np.ndarray]]] = field(default_factory=dict, repr=False)
+    gains: pd.DataFrame = field(default_factory=pd.DataFrame)
+    classifiers: tuple[str, ...] = ()
+
+    def gain(self, classifier: str | None = None, versus: str = "baseline") -> dict[str, Any]:
+        """The ``gains`` row of ``classifier`` (default: the first) against ``versus``."""
+        classifier = classifier or self.classifiers[0]
+        rows = self.gains[(self.gains["classifier"] == classifier) & (self.gains["versus"] == versus)]
+        if rows.empty:
+            raise KeyError(f"no gain of {classifier!r} against {versus!r}; the report has "
+                           f"{sorted(set(zip(self.gains['classifier'], self.gains['versus'])))}.")
+        return rows.iloc[0].to_dict()
+
+    @property
+    def verdict(self) -> str:
+        """The first classifier's verdict against no augmentation: ``helped``, ``no_change`` or ``hurt``."""
+        return str(self.gain()["verdict"])
+
+    def metrics(self) -> dict[str, Any]:
+        """Flat run metrics: per classifier with its name as a suffix, and the first classifier also without.
+
+        Keys: ``<model>_<metric>`` (``augmented_pr_auc``, ...), ``pr_auc_gain`` with
+        ``pr_auc_gain_low``/``pr_auc_gain_high``, the same ``_vs_smotenc`` and
+        ``_vs_class_weights``, and ``utility_verdict``; e.g. ``utility_verdict_hist_gradient_boosting``.
+        """
+        out: dict[str, Any] = {"classifiers": ",".join(self.classifiers)}
+        per_classifier: dict[str, dict[str, Any]] = {name: {} for name in self.classifiers}
+        for row in self.table.to_dict("records"):
+            for key in UTILITY_MODEL_METRICS:
+                per_classifier[row["classifier"]][f"{row['model']}_{key}"] = row[key]
+        for row in self.gains.to_dict("records"):
+            versus = "" if row["versus"] == "baseline" else f"_vs_{row['versus']}"
+            values = per_classifier[row["classifier"]]
+            values[f"pr_auc_gain{versus}"] = row["gain"]
+            values[f"pr_auc_gain{versus}_low"] = row["low"]
+            values[f"pr_auc_gain{versus}_high"] = row["high"]
+            if not versus:
+                values["utility_verdict"] = row["verdict"]
+        if self.classifiers:
+            out.update(per_classifier[self.classifiers[0]])
+        for name, values in per_classifier.items():
+            out.update({f"{key}_{name}": value for key, value in values.items()})
+        return _clean(out)
+
+    def headline(self) -> list[str]:
+        """One plain line per classifier: the verdict, PR-AUC before and after, the gain and its interval."""
+        lines = []
+        for name in self.classifiers:
+            main = self.gain(name)
+            line = (f"{name}: {main['verdict']}: PR-AUC {main['pr_auc_versus']:.3f} -> {main['pr_auc']:.3f} "
+                    f"(gain {main['gain']:+.3f}, {main['confidence']:.0%} interval {main['low']:+.3f} to "
+                    f"{main['high']:+.3f})")
+            others = [f"{row['versus'].replace('_', ' ')} {row['gain']:+.3f}"
+                      for row in self.gains[self.gains["classifier"] == name].to_dict("records")
+                      if row["versus"] != "baseline"]
+            lines.append(line + (f"; gain over {', over '.join(others)}" if others else ""))
+        return lines
 
     def to_dict(self) -> dict[str, Any]:
-        """The table as records, with ``"metrics_version"``."""
+        """The tables as records, with ``"metrics_version"``."""
         return _clean({
             "metrics_version": METRICS_VERSION,
             "target_column": self.target_column,
             "positive_label": self.positive_label,
+            "classifiers": list(self.classifiers),
             "models": self.table,
+            "gains": self.gains,
         })
 
     def to_json(self, indent: int | None = 2) -> str:

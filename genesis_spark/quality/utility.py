@@ -1,12 +1,17 @@
-"""Utility: does training on augmented data beat training on real data only, and SMOTENC?
+"""Utility: did the synthetic rows help a classifier, against no augmentation, SMOTENC and class weights?
 
-:func:`compare_models` trains the same classifier three ways and scores each on the same
-real test rows:
+:func:`compare_models` trains each classifier (default: a random forest and scikit-learn's
+histogram gradient boosting) four ways and scores each on the same real test rows:
 
 - ``baseline``: the real training rows;
 - ``augmented``: the augmented training rows as given (real + synthetic);
 - ``smotenc``: the real training rows plus as many SMOTENC rows (imbalanced-learn; SMOTE
-  when there is no discrete feature) per class as the augmented set adds over the real one.
+  when there is no discrete feature) per class as the augmented set adds over the real one;
+- ``class_weights``: the real training rows with balanced class weights.
+
+Per classifier, the PR-AUC gain of ``augmented`` over each other model gets a paired
+bootstrap interval over resamples of the test rows and a verdict: ``helped``, ``no_change``
+or ``hurt`` (:mod:`genesis_spark.quality.verdict`).
 
 Features: the target is dropped; discrete columns (``discrete_columns`` plus non-numeric
 dtypes) are one-hot encoded on the categories of the real training rows, so every frame
@@ -22,7 +27,7 @@ and the threshold that maximises F1 on the slice is kept. The test split is only
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, Sequence
 
 import numpy as np
 import pandas as pd
@@ -30,7 +35,9 @@ import pandas as pd
 from genesis_spark.core.columns import missing_column_error
 from genesis_spark.core.kinds import infer_kinds
 from genesis_spark.core.smote import fill_nulls, smote_new_rows
+from genesis_spark.quality.classifiers import class_weighted, resolve_classifiers
 from genesis_spark.quality.reports import UtilityReport
+from genesis_spark.quality.verdict import bootstrap_average_precision, gain_from_replicates
 
 logger = logging.getLogger(__name__)
 
@@ -97,35 +104,41 @@ def _metrics(y: np.ndarray, prob: np.ndarray, threshold: float) -> dict[str, flo
             "tn": int(tn), "fp": int(fp), "fn": int(fn), "tp": int(tp)}
 
 
-def _best_threshold(y: np.ndarray, prob: np.ndarray) -> float:
+def _f1_curve(y: np.ndarray, prob: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """F1 at each threshold of the precision-recall curve, and the thresholds."""
     from sklearn.metrics import precision_recall_curve
 
     precision, recall, thresholds = precision_recall_curve(y, prob)
-    if len(thresholds) == 0:
-        return 0.5
     with np.errstate(divide="ignore", invalid="ignore"):
         f1 = np.where(precision + recall > 0, 2 * precision * recall / (precision + recall), 0.0)[:-1]
-    return float(thresholds[int(np.argmax(f1))])
+    return f1, thresholds
+
+
+def _best_threshold(y: np.ndarray, prob: np.ndarray) -> float:
+    f1, thresholds = _f1_curve(y, prob)
+    return float(thresholds[int(np.argmax(f1))]) if len(thresholds) else 0.5
 
 
 def compare_models(real_train: pd.DataFrame, augmented_train: pd.DataFrame, test: pd.DataFrame,
-                   target_column: str, *, discrete_columns: list[str] | None = None, estimator: Any = None,
-                   include_smote: bool = True, seed: int = 0, validation_fraction: float = 0.2,
-                   positive_label: Any = None) -> UtilityReport:
-    """Train one classifier on real, augmented and SMOTENC training data; score each on the real test rows.
+                   target_column: str, *, discrete_columns: list[str] | None = None,
+                   classifiers: Sequence[Any] | str | None = None, include_smote: bool = True,
+                   include_class_weights: bool = True, n_bootstrap: int = 1000, confidence: float = 0.95,
+                   seed: int = 0, validation_fraction: float = 0.2, positive_label: Any = None) -> UtilityReport:
+    """Train each classifier on real, augmented, SMOTENC and class-weighted real data; score on the real test rows.
 
-    ``estimator``: any scikit-learn classifier with ``predict_proba`` (cloned per model); default
-    ``RandomForestClassifier(n_estimators=100, random_state=seed, n_jobs=-1)``. Binary targets;
+    ``classifiers``: names from :mod:`genesis_spark.quality.classifiers` (default
+    ``random_forest`` and ``hist_gradient_boosting``) or scikit-learn classifiers with
+    ``predict_proba`` (cloned per model). Each classifier's PR-AUC gain of ``augmented`` over
+    ``baseline`` (and over ``smotenc`` and ``class_weights``) gets a paired bootstrap interval
+    over ``n_bootstrap`` seeded resamples of the test rows and a verdict (``helped``,
+    ``no_change``, ``hurt``; see :mod:`genesis_spark.quality.verdict`). Binary targets;
     ``positive_label`` defaults to the rarest class of ``real_train``.
 
     Example::
 
         report = compare_models(train_df, augmented_df, test_df, "is_fraud", discrete_columns=["merchant_category"])
-        print(report.table[["model", "recall_at_0.5", "pr_auc"]])
+        print(report.verdict, report.gains)
     """
-    from sklearn.base import clone
-    from sklearn.ensemble import RandomForestClassifier
-    from sklearn.metrics import average_precision_score, precision_recall_curve, roc_auc_score
     from sklearn.model_selection import train_test_split
 
     for name, frame in (("real_train", real_train), ("augmented_train", augmented_train), ("test", test)):
@@ -143,15 +156,18 @@ def compare_models(real_train: pd.DataFrame, augmented_train: pd.DataFrame, test
             raise ValueError(f"{name} lacks the feature columns {missing} that real_train has.")
     if not 0.0 < validation_fraction < 0.5:
         raise ValueError(f"validation_fraction must be in (0, 0.5), got {validation_fraction}.")
+    if not 0.0 < confidence < 1.0:
+        raise ValueError(f"confidence must be in (0, 1), got {confidence}.")
+    if isinstance(n_bootstrap, bool) or not isinstance(n_bootstrap, int) or n_bootstrap < 10:
+        raise ValueError(f"n_bootstrap must be an integer of at least 10, got {n_bootstrap!r}.")
     labels = real_train[target_column].value_counts()
     if len(labels) != 2:
         raise ValueError(f"compare_models needs a binary target; {target_column!r} of real_train has classes "
                          f"{labels.index.tolist()}.")
     positive = labels.index[-1] if positive_label is None else positive_label
+    models = resolve_classifiers(classifiers, seed)
     kinds = infer_kinds(real_train[features], [c for c in (discrete_columns or []) if c != target_column])
     discrete = [c for c, k in kinds.items() if k == "discrete"]
-    base_estimator = estimator if estimator is not None else RandomForestClassifier(
-        n_estimators=100, random_state=seed, n_jobs=-1)
     columns = [*features, target_column]
     real_train, augmented_train, test = (real_train[columns], augmented_train[columns], test[columns])
 
@@ -165,26 +181,93 @@ def compare_models(real_train: pd.DataFrame, augmented_train: pd.DataFrame, test
     y_val = (val_part[target_column] == positive).to_numpy().astype(int)
     x_val = encode(val_part)
 
-    plans = {"baseline": (real_train, fit_part), "augmented": (augmented_train, pd.concat([fit_part, added]))}
+    plans: dict[str, tuple[pd.DataFrame, pd.DataFrame, bool]] = {
+        "baseline": (real_train, fit_part, False),
+        "augmented": (augmented_train, pd.concat([fit_part, added]), False)}
     if include_smote:
         plans["smotenc"] = (_smotenc_rows(real_train, target_column, discrete, extra, seed),
-                            _smotenc_rows(fit_part, target_column, discrete, extra, seed))
+                            _smotenc_rows(fit_part, target_column, discrete, extra, seed), False)
+    if include_class_weights:
+        plans["class_weights"] = (real_train, fit_part, True)
+    encoded = {name: (encode(full), _positive(full, target_column, positive),
+                      encode(partial), _positive(partial, target_column, positive))
+               for name, (full, partial, _) in plans.items()}
 
-    rows, curves = [], {}
-    for model_name, (full, partial) in plans.items():
-        tuner = clone(base_estimator).fit(encode(partial), (partial[target_column] == positive).astype(int))
-        threshold = _best_threshold(y_val, tuner.predict_proba(x_val)[:, 1])
-        model = clone(base_estimator).fit(encode(full), (full[target_column] == positive).astype(int))
-        prob = model.predict_proba(x_test)[:, 1]
-        row = {"model": model_name, "n_train": len(full),
-               "n_positive_train": int((full[target_column] == positive).sum()),
-               "roc_auc": float(roc_auc_score(y_test, prob)) if len(np.unique(y_test)) == 2 else float("nan"),
-               "pr_auc": float(average_precision_score(y_test, prob)), "threshold": threshold}
-        row.update({f"{k}_at_0.5": v for k, v in _metrics(y_test, prob, 0.5).items()})
-        row.update({f"{k}_at_tuned": v for k, v in _metrics(y_test, prob, threshold).items()})
-        rows.append(row)
-        precision, recall, _ = precision_recall_curve(y_test, prob)
-        curves[model_name] = {"precision": precision, "recall": recall}
-        logger.info("compare_models: %s recall@0.5 %.3f pr_auc %.3f", model_name, row["recall_at_0.5"], row["pr_auc"])
+    rows, gains, curves = [], [], {}
+    for classifier, estimator in models:
+        probs: dict[str, np.ndarray] = {}
+        curves[classifier] = {}
+        for model_name, (full, _, weighted) in plans.items():
+            x_full, y_full, x_part, y_part = encoded[model_name]
+            tuner = _fit(estimator, x_part, y_part, weighted)
+            threshold = _best_threshold(y_val, tuner.predict_proba(x_val)[:, 1])
+            prob = _fit(estimator, x_full, y_full, weighted).predict_proba(x_test)[:, 1]
+            probs[model_name] = prob
+            rows.append(_model_row(classifier, model_name, full, target_column, positive, y_test, prob, threshold))
+            curves[classifier][model_name] = _curve(y_test, prob)
+            logger.info("compare_models: %s %s pr_auc %.3f", classifier, model_name, rows[-1]["pr_auc"])
+        gains += _gains(classifier, y_test, probs, n_bootstrap, confidence, seed)
     return UtilityReport(table=pd.DataFrame(rows), target_column=target_column,
-                         positive_label=positive.item() if hasattr(positive, "item") else positive, curves=curves)
+                         positive_label=positive.item() if hasattr(positive, "item") else positive, curves=curves,
+                         gains=pd.DataFrame(gains), classifiers=tuple(name for name, _ in models))
+
+
+def _positive(frame: pd.DataFrame, target_column: str, positive: Any) -> np.ndarray:
+    return (frame[target_column] == positive).to_numpy().astype(int)
+
+
+def _fit(estimator: Any, x: np.ndarray, y: np.ndarray, class_weights: bool) -> Any:
+    """A fitted clone of ``estimator``; with ``class_weights`` balanced by class (parameter or sample weights)."""
+    from sklearn.base import clone
+    from sklearn.utils.class_weight import compute_sample_weight
+
+    if not class_weights:
+        return clone(estimator).fit(x, y)
+    model, has_parameter = class_weighted(estimator)
+    return model.fit(x, y) if has_parameter else model.fit(x, y, sample_weight=compute_sample_weight("balanced", y))
+
+
+def _model_row(classifier: str, model_name: str, full: pd.DataFrame, target_column: str, positive: Any,
+               y_test: np.ndarray, prob: np.ndarray, threshold: float) -> dict[str, Any]:
+    from sklearn.metrics import average_precision_score, roc_auc_score
+
+    row = {"classifier": classifier, "model": model_name, "n_train": len(full),
+           "n_positive_train": int((full[target_column] == positive).sum()),
+           "roc_auc": float(roc_auc_score(y_test, prob)) if len(np.unique(y_test)) == 2 else float("nan"),
+           "pr_auc": float(average_precision_score(y_test, prob)), "best_f1": _best_f1(y_test, prob),
+           "threshold": threshold}
+    row.update({f"{k}_at_0.5": v for k, v in _metrics(y_test, prob, 0.5).items()})
+    row.update({f"{k}_at_tuned": v for k, v in _metrics(y_test, prob, threshold).items()})
+    return row
+
+
+def _curve(y: np.ndarray, prob: np.ndarray) -> dict[str, np.ndarray]:
+    from sklearn.metrics import precision_recall_curve
+
+    precision, recall, _ = precision_recall_curve(y, prob)
+    return {"precision": precision, "recall": recall}
+
+
+def _best_f1(y: np.ndarray, prob: np.ndarray) -> float:
+    f1, _ = _f1_curve(y, prob)
+    return float(f1.max()) if len(f1) else 0.0
+
+
+def _gains(classifier: str, y_test: np.ndarray, probs: dict[str, np.ndarray], n_bootstrap: int,
+           confidence: float, seed: int) -> list[dict[str, Any]]:
+    """Augmented against each other model of one classifier: gain, paired bootstrap interval, verdict."""
+    from sklearn.metrics import average_precision_score
+
+    if len(np.unique(y_test)) < 2:
+        raise ValueError("compare_models: the test rows hold one class only; a PR-AUC gain needs both. "
+                         "Use a larger or stratified test split.")
+    replicates = bootstrap_average_precision(y_test, probs, n_bootstrap, seed)
+    points = {name: float(average_precision_score(y_test, prob)) for name, prob in probs.items()}
+    out = []
+    for versus in (name for name in probs if name != "augmented"):
+        gain = gain_from_replicates(points["augmented"] - points[versus], replicates["augmented"],
+                                    replicates[versus], confidence)
+        out.append({"classifier": classifier, "versus": versus, "pr_auc": points["augmented"],
+                    "pr_auc_versus": points[versus], "gain": gain.gain, "low": gain.low, "high": gain.high,
+                    "confidence": confidence, "verdict": gain.verdict})
+    return out
