@@ -5,8 +5,9 @@
     genesis pipeline validate FILE.yaml [--set KEY=VALUE ...]
     genesis demo [--folder demo_output] [--epochs 100] [--rows 50000] [--engine pandas|spark]
 
-Progress is logged to stderr; the summary goes to stdout. Exit status 0 on success; on
-failure 1 with one line ``genesis: error: <reason>`` on stderr (2 for usage errors).
+Progress is logged to stderr; the summary goes to stdout. Exit status 0 on success, and for a
+run id that is already committed (it prints the table versions holding it and writes nothing);
+on failure 1 with one line ``genesis: error: <reason>`` on stderr (2 for usage errors).
 """
 from __future__ import annotations
 
@@ -140,8 +141,14 @@ def _pipeline_command(args: argparse.Namespace) -> int:
     result = pipeline.run(run_id=args.run_id)
     if not result.success:
         raise _RunFailed(result.error or "pipeline failed")
-    print(format_summary(result, f"pipeline {pipeline.name!r} run {result.run_id}: success"))
+    print(format_summary(result, _title(f"pipeline {pipeline.name!r}", result)))
     return 0
+
+
+def _title(what: str, result) -> str:
+    if result.already_committed:
+        return f"{what} run {result.run_id}: already committed, nothing to do (nothing written)"
+    return f"{what} run {result.run_id}: success"
 
 
 def demo_pipeline(folder: Path, epochs: int, engine: str = "pandas"):
@@ -177,7 +184,7 @@ def _demo_command(args: argparse.Namespace) -> int:
     result = demo_pipeline(folder, args.epochs, args.engine).run(run_id=args.run_id)
     if not result.success:
         raise _RunFailed(result.error or "demo failed")
-    print(format_summary(result, f"demo run {result.run_id}: success"))
+    print(format_summary(result, _title("demo", result)))
     print(f"\nopen the report: {result.outputs.get('report_path')}")
     print(f"read a table back: {sys.executable} -c \"from genesis_spark.delta import read_version; "
           f"print(read_version('{folder / 'lakehouse' / 'augmented_train'}', 'latest').num_rows)\"")

@@ -84,10 +84,14 @@ def test_rerunning_a_committed_run_writes_nothing(spark, tmp_path):
     again = [sink.stage(path, _frame(spark, 0, 20))]
     assert sink.commit_all(again, _info(5)) == {path: 0}
     assert table_version(path) == 0 and _ids(path) == list(range(20))
-    assert sink.commit_all([sink.stage(path, _frame(spark, 50, 5))], _info(4)) == {path: 0}  # an older run too
     sink.abort(again)  # the uncommitted staging folder goes, the committed one stays
     assert not (Path(path) / again[0].payload.stage_dir).exists()
     assert _ids(path) == list(range(20))
+    # exactly this run, not a high-water mark: run 4 is not in the table, so the sink commits it
+    # (Pipeline refuses a run id below the latest committed one before any work)
+    assert sink.commit_all([sink.stage(path, _frame(spark, 50, 5))], _info(4)) == {path: 1}
+    assert sink.commit_all([sink.stage(path, _frame(spark, 60, 5))], _info(4)) == {path: 1}
+    assert _ids(path) == [*range(20), *range(50, 55)]
 
 
 def test_append_overwrite_and_time_travel(spark, tmp_path):

@@ -20,7 +20,7 @@ from typing import Any, Callable, Literal, Protocol, Sequence, runtime_checkable
 import pyarrow as pa
 
 from genesis_spark.delta.metadata import CommitInfo
-from genesis_spark.delta.tables import history, is_delta_table, latest_txn_version, table_version
+from genesis_spark.delta.tables import committed_runs, is_delta_table, table_version
 
 logger = logging.getLogger(__name__)
 
@@ -68,33 +68,27 @@ def check_mode(mode: str) -> WriteMode:
 
 def run_version(path: str | Path, app_id: str, run_id: int) -> int | None:
     """The version of ``path`` written by run ``run_id`` of ``app_id`` (from commit metadata), or None."""
-    if not is_delta_table(path):
-        return None
-    for record in history(path):
-        meta = record.metadata
-        if meta.get("app_id") == app_id and meta.get("run_id") == run_id:
-            return record.version
-    return None
+    return committed_runs(path, app_id).get(run_id)
 
 
 def commit_idempotent(table_path: str | Path, info: CommitInfo, commit: Callable[[], None]) -> int:
-    """Run ``commit()`` unless ``table_path`` already holds run ``info.run_id`` of ``info.app_id``.
+    """Run ``commit()`` unless ``table_path`` already holds exactly run ``info.run_id`` of ``info.app_id``.
 
-    delta-rs records app transactions but does not skip duplicates, so the check runs
-    before committing and again after a ``CommitFailedError`` (a concurrent writer may
-    have committed the same run). Returns the version that holds the run.
-    Engines' sinks share this (the embedded Spark sink passes its own ``commit``).
+    Exactly this run, never a high-water mark: a table holding run 5 still takes run 3 here
+    (``Pipeline`` refuses run ids below the latest committed one before any work). delta-rs
+    records app transactions but does not skip duplicates, so the check runs before committing
+    and again after a ``CommitFailedError`` (a concurrent writer may have committed the same
+    run). Returns the version that holds the run. Engines' sinks share this (the embedded
+    Spark sink passes its own ``commit``).
     """
     from deltalake.exceptions import CommitFailedError
 
     def already() -> int | None:
-        done = latest_txn_version(table_path, info.app_id)
-        if done is not None and done >= info.run_id:
-            version = run_version(table_path, info.app_id, info.run_id)
+        version = run_version(table_path, info.app_id, info.run_id)
+        if version is not None:
             logger.info("%s already holds run %d of %s (version %s): nothing written",
                         table_path, info.run_id, info.app_id, version)
-            return version if version is not None else table_version(table_path)
-        return None
+        return version
 
     existing = already()
     if existing is not None:

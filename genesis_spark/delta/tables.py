@@ -97,6 +97,27 @@ def history(path: str | Path) -> list[CommitRecord]:
     return sorted(records, key=lambda r: r.version, reverse=True)
 
 
+def committed_runs(path: str | Path, app_id: str) -> dict[int, int]:
+    """``{run_id: version}`` of every run of ``app_id`` committed to the table at ``path`` ({} when none).
+
+    Read from the commit metadata of each version (``genesis.app_id`` / ``genesis.run_id``):
+    a run is committed to a table exactly when one of its versions says so.
+
+    Example::
+
+        committed_runs("lake/runs", "genesis_spark:fraud")   # {1: 0, 2: 1}
+    """
+    if not is_delta_table(path):
+        return {}
+    runs: dict[int, int] = {}
+    for record in history(path):
+        meta = record.metadata
+        run_id = meta.get("run_id")
+        if meta.get("app_id") == app_id and isinstance(run_id, int) and not isinstance(run_id, bool):
+            runs.setdefault(run_id, record.version)
+    return runs
+
+
 def resolve_version(path: str | Path, version_or_tag: int | str | None = None) -> int:
     """Turn a version number, a tag name or ``"latest"``/None into a version of the table.
 

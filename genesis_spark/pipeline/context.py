@@ -80,6 +80,8 @@ class RunContext:
     staged_tables: list[StagedTable] = field(default_factory=list)
     sink: Any = None
     staged_outputs: list[tuple[str, str]] = field(default_factory=list)
+    #: Tables that already held this run when it started (a half-committed run being completed).
+    resumed_tables: dict[str, int] = field(default_factory=dict)
 
     def require_frame(self, step: str) -> Any:
         """The current frame, or a clear error when no load step ran before ``step``."""

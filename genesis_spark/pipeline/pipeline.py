@@ -4,7 +4,15 @@ Run ids: an integer per run, the idempotency key of the Delta commits (app id
 ``genesis_spark:<pipeline name>``). Given as ``Pipeline(..., run_id=N)``, ``Pipeline.run(run_id=N)``
 or ``genesis pipeline run --run-id N``; by default the next free number: one more than the
 highest run this pipeline has committed to any of its Delta tables (1 for a first run).
-Re-running a run id already committed to a table writes nothing more to that table.
+
+Run identity is "this exact run id is committed", read from each table's commit metadata:
+
+- a run id already committed (to the ``runs`` table, or to every Delta table of a pipeline
+  without a lakehouse) is found before anything loads or trains: the run reports the versions
+  that hold it and writes nothing at all (``PipelineResult.already_committed``);
+- a run id below the latest committed one is refused before any work;
+- a run id another run commits while this one runs is refused at commit time, before this run
+  writes anything.
 """
 from __future__ import annotations
 
@@ -19,7 +27,7 @@ from typing import Any, Mapping, Sequence
 
 from genesis_spark.core.engine import SINK_MODES
 from genesis_spark.delta.metadata import CommitInfo, config_hash
-from genesis_spark.delta.tables import is_catalog_name, latest_txn_version
+from genesis_spark.delta.tables import committed_runs, is_catalog_name
 from genesis_spark.pipeline.context import QualityGateError, RunContext
 from genesis_spark.core.engine import ENGINES, Engine
 from genesis_spark.pipeline.engine import get_engine
@@ -50,6 +58,11 @@ class PipelineResult:
     run_id: int | None = None
     timings: dict[str, float] = field(default_factory=dict)
     versions: dict[str, int] = field(default_factory=dict)
+    already_committed: bool = False
+
+
+class RunIdError(ValueError):
+    """A run id that may not run: below the latest committed one, or taken by another run meanwhile."""
 
 
 class Pipeline:
@@ -125,10 +138,43 @@ class Pipeline:
             paths += [self.table_path(k) for k in DEFAULT_TABLES]
         return list(dict.fromkeys(paths))
 
+    def committed(self) -> dict[str, dict[int, int]]:
+        """``{table path: {run_id: version}}``: the runs of this pipeline each of its Delta tables holds."""
+        return {path: committed_runs(path, self.app_id) for path in self.delta_tables() if not is_catalog_name(path)}
+
     def next_run_id(self) -> int:
         """One more than the highest run id committed by this pipeline to any of its tables (1 if none)."""
-        done = [v for v in (latest_txn_version(p, self.app_id) for p in self.delta_tables()) if v is not None]
+        done = [run for runs in self.committed().values() for run in runs]
         return max(done) + 1 if done else 1
+
+    def _holding(self, committed: Mapping[str, Mapping[int, int]], run_id: int) -> dict[str, int]:
+        """``{table path: version}`` of the tables that hold ``run_id``."""
+        return {path: runs[run_id] for path, runs in committed.items() if run_id in runs}
+
+    def _torn_run(self, committed: Mapping[str, Mapping[int, int]]) -> int | None:
+        """The latest run, when data tables hold it but its ``runs`` row is missing (a crash between commits)."""
+        if self.lakehouse is None or is_catalog_name(self.lakehouse):
+            return None
+        latest = max([run for runs in committed.values() for run in runs], default=None)
+        if latest is None or latest in committed.get(self.table_path("runs"), {}):
+            return None
+        return latest
+
+    def _fully_committed(self, holding: Mapping[str, int]) -> bool:
+        """True when the run's record is written: its ``runs`` row (lakehouse), else every Delta table holds it."""
+        if self.lakehouse is not None and not is_catalog_name(self.lakehouse):
+            return self.table_path("runs") in holding
+        tables = [p for p in self.delta_tables() if not is_catalog_name(p)]
+        return bool(tables) and all(p in holding for p in tables)
+
+    def _check_run_id(self, committed: Mapping[str, Mapping[int, int]], run_id: int,
+                      when: str) -> None:
+        """Refuse ``run_id`` when a later run is committed (``when`` says at which point of the run)."""
+        later = {path: max(runs) for path, runs in committed.items() if runs and max(runs) > run_id}
+        if later:
+            path, latest = max(later.items(), key=lambda item: item[1])
+            raise RunIdError(f"run id {run_id} is below run {latest}, already committed to {path} ({when}); "
+                             f"run ids only go up: use --run-id {latest + 1} or omit --run-id. Nothing written.")
 
     def to_config(self) -> dict[str, Any]:
         """The pipeline as its YAML form (what the config hash is computed from)."""
@@ -168,14 +214,32 @@ class Pipeline:
         timings: dict[str, float] = {}
         ctx: RunContext | None = None
         try:
+            run_id = run_id if run_id is not None else self.run_id
+            committed = self.committed()
+            if run_id is None:
+                run_id = self._torn_run(committed) or max([run for runs in committed.values() for run in runs],
+                                                          default=0) + 1
+            holding = self._holding(committed, run_id)
+            if self._fully_committed(holding):
+                where = ", ".join(f"{path} v{version}" for path, version in holding.items())
+                logger.info("pipeline %r run %d is already committed (%s): nothing to do, nothing written",
+                            self.name, run_id, where)
+                return PipelineResult(True, {"tables": dict(holding)}, {}, None, run_id, {}, dict(holding),
+                                      already_committed=True)
+            if not holding:
+                self._check_run_id(committed, run_id, "before the run")
             engine = self._engine()
-            run_id = run_id if run_id is not None else self.run_id if self.run_id is not None else self.next_run_id()
             ctx = RunContext(engine=engine, run_id=run_id, app_id=self.app_id, pipeline_name=self.name,
-                             seed=self.seed)
+                             seed=self.seed, resumed_tables=dict(holding))
             self._last_ctx = ctx
+        except RunIdError as exc:
+            return PipelineResult(False, {}, {}, str(exc), run_id)
         except Exception as exc:  # engine start-up, unreadable tables
             logger.debug("pipeline set-up failed", exc_info=True)
             return PipelineResult(False, {}, {}, f"setup: {_one_line(exc)}", run_id)
+        if holding:
+            logger.warning("pipeline %r run %d was half committed (%s hold it, its runs row is missing): "
+                           "running it again to complete it", self.name, run_id, ", ".join(holding))
         logger.info("pipeline %r run %d: %d steps on %s", self.name, run_id, len(self.steps), engine.name)
         for index, step in enumerate(self.steps, start=1):
             started = time.perf_counter()
@@ -192,6 +256,8 @@ class Pipeline:
         started = time.perf_counter()
         try:
             versions = self._commit(ctx, timings)
+        except RunIdError as exc:
+            return self._fail(ctx, timings, str(exc))
         except Exception as exc:
             logger.debug("commit failed", exc_info=True)
             return self._fail(ctx, timings, f"commit: {_one_line(exc)}")
@@ -234,14 +300,31 @@ class Pipeline:
         if self.lakehouse is None or ctx.frame is None:
             return
         message = f"{self.name} run {ctx.run_id}"
-        ctx.stage_table(self.table_path("augmented_train"), ctx.frame, "append", message, (), "augmented_train_table")
+        run = {"run_id": ctx.run_id}
+        # One version per run holding exactly that run's rows (overwrite); earlier runs stay readable by version.
+        ctx.stage_table(self.table_path("augmented_train"), ctx.engine.with_columns(ctx.frame, run), "overwrite",
+                        message, (), "augmented_train_table")
         if ctx.test is not None:
-            ctx.stage_table(self.table_path("test"), ctx.test, "append", message, (), "test_table")
+            ctx.stage_table(self.table_path("test"), ctx.engine.with_columns(ctx.test, run), "overwrite", message, (),
+                            "test_table")
         if ctx.augment_result is not None and ctx.engine.count(ctx.augment_result.synthetic) > 0:
-            synthetic = ctx.engine.with_columns(ctx.augment_result.synthetic, {"run_id": ctx.run_id})
-            ctx.stage_table(self.table_path("synthetic"), synthetic, "append", message, (), "synthetic_table")
+            synthetic = ctx.engine.with_columns(ctx.augment_result.synthetic, run)
+            ctx.stage_table(self.table_path("synthetic"), synthetic, "overwrite", message, (), "synthetic_table")
+
+    def _check_still_free(self, ctx: RunContext) -> None:
+        """At commit time: refuse when another run committed this run id, or a later one, meanwhile."""
+        committed = self.committed()
+        taken = {path: version for path, version in self._holding(committed, ctx.run_id).items()
+                 if path not in ctx.resumed_tables}
+        if taken:
+            where = ", ".join(f"{path} v{version}" for path, version in taken.items())
+            raise RunIdError(f"run id {ctx.run_id} was committed by another run while this one ran ({where}); "
+                             "nothing of this run was written. Run again without --run-id to take the next "
+                             "free id.")
+        self._check_run_id(committed, ctx.run_id, "by another run while this one ran")
 
     def _commit(self, ctx: RunContext, timings: dict[str, float]) -> dict[str, int]:
+        self._check_still_free(ctx)
         self._stage_lakehouse(ctx)
         info = self._commit_info(ctx)
         versions: dict[str, int] = {}

@@ -375,7 +375,8 @@ class SaveDelta(Step):
 
 
 class SaveVersioned(Step):
-    """Append the current frame as a new, tagged version of the Delta table at ``repo``.
+    """Write the current frame as a new, tagged version of the Delta table at ``repo``: the version holds this
+    run's rows only (earlier runs stay readable by version or tag).
 
     Example::
 
@@ -390,7 +391,8 @@ class SaveVersioned(Step):
 
     def run(self, ctx: RunContext) -> None:
         tags = (self["tag"],) if self["tag"] else ()
-        ctx.stage_table(self["repo"], ctx.require_frame(self.name), "append", self["message"], tags, "versioned_path")
+        ctx.stage_table(self["repo"], ctx.require_frame(self.name), "overwrite", self["message"], tags,
+                        "versioned_path")
 
     def delta_tables(self) -> list[str]:
         return [str(self["repo"])]

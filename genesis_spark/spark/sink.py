@@ -137,9 +137,8 @@ class NativeDeltaSink(_SparkSink):
     def commit_all(self, staged: Sequence[StagedWrite], info: CommitInfo) -> dict[str, int]:
         """Write each staged frame as one Delta version, skipping tables that already hold the run.
 
-        The sink checks first (app transaction and ``userMetadata`` history, through delta-rs or
-        ``DESCRIBE HISTORY``) and writes nothing where ``(app_id, run_id)`` -- or a later run of
-        the app -- is already committed; Delta's own ``txnAppId``/``txnVersion`` check backs this
+        The sink checks first (``userMetadata`` history, through delta-rs or ``DESCRIBE HISTORY``)
+        and writes nothing where ``(app_id, run_id)`` is already committed; Delta's own ``txnAppId``/``txnVersion`` check backs this
         up on engines that honour it (Databricks, delta-spark; pysail 0.7.2 ignores both options).
         """
         versions: dict[str, int] = {}
@@ -225,33 +224,18 @@ def _native_commits(spark, target: str) -> tuple[list[tuple[int, dict]] | None, 
 
 
 def _native_existing_run(spark, target: str, info: CommitInfo) -> int | None:
-    """The version of ``target`` that already holds run ``info.run_id`` (or a later run) of ``info.app_id``, or None.
+    """The version of ``target`` that already holds exactly run ``info.run_id`` of ``info.app_id``, or None.
 
-    Uses the Delta app transaction where delta-rs can open the table, and the run ids recorded
-    in ``userMetadata``; same rule as ``commit_idempotent``: ``done >= run_id`` means skip.
+    Read from the run ids recorded in ``userMetadata`` (delta-rs or ``DESCRIBE HISTORY``); the
+    same rule as ``commit_idempotent``: this run, never a high-water mark.
     """
-    commits, location = _native_commits(spark, target)
+    commits, _ = _native_commits(spark, target)
     if commits is None:
         logger.warning("cannot read the history of %s: idempotency of run %d relies on the engine's "
                        "txnAppId/txnVersion", target, info.run_id)
         return None
-    if not commits:
-        return None
-    done = -1
-    if location is not None:
-        try:
-            from genesis_spark.delta.tables import latest_txn_version
-
-            txn = latest_txn_version(location, info.app_id)
-            done = txn if txn is not None else -1
-        except Exception:  # noqa: BLE001 - delta-rs cannot open it: the metadata decides
-            pass
-    runs = [m.get("run_id") for _, m in commits if m.get("app_id") == info.app_id and isinstance(m.get("run_id"), int)]
-    done = max([done, *runs])
-    if done < info.run_id:
-        return None
     exact = [v for v, m in commits if m.get("app_id") == info.app_id and m.get("run_id") == info.run_id]
-    return exact[0] if exact else commits[0][0]
+    return exact[0] if exact else None
 
 
 def _native_run_version(spark, target: str, info: CommitInfo) -> int:
