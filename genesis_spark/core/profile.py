@@ -127,8 +127,15 @@ class Profile:
 
 
 def is_text_dtype(series: pd.Series) -> bool:
-    """Object or string columns (the columns the ID-like rule looks at)."""
-    return pd.api.types.is_object_dtype(series) or pd.api.types.is_string_dtype(series)
+    """Object or string columns (the columns the ID-like rule looks at), except columns of dates.
+
+    ``datetime.date`` objects (Spark's ``DateType``, CSV ISO dates) are dates, not text, as on Spark.
+    """
+    if isinstance(series.dtype, pd.StringDtype):
+        return True
+    if not pd.api.types.is_object_dtype(series):
+        return False
+    return pd.api.types.infer_dtype(series, skipna=True) not in ("date", "datetime")
 
 
 def profile_pandas(frame: pd.DataFrame, target_column: str | None = None) -> Profile:

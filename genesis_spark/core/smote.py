@@ -53,9 +53,12 @@ def fill_nulls(frame: pd.DataFrame, discrete_columns: Sequence[str], keep: Seque
         if c in keep:
             continue
         if c in discrete:
-            out[c] = out[c].astype("object").where(out[c].notna(), NULL_LEVEL)
+            levels = out[c].astype("object")
+            if _text_levels(out[c]):  # the encoders need one kind of value: True/False/3 as text
+                levels = levels.astype(str)
+            out[c] = levels.where(out[c].notna(), NULL_LEVEL)
         else:
-            values = pd.to_numeric(out[c], errors="coerce")
+            values = pd.to_numeric(out[c], errors="coerce").astype("float64")  # Int64 takes a fractional median
             out[c] = values.fillna(values.median())
     return out
 
@@ -63,21 +66,68 @@ def fill_nulls(frame: pd.DataFrame, discrete_columns: Sequence[str], keep: Seque
 NULL_LEVEL = "(null)"
 
 
+def _text_levels(s: pd.Series) -> bool:
+    """Whether a discrete column with nulls holds non-text levels (booleans, numbers) the null level would mix with."""
+    return bool(s.isna().any()) and pd.api.types.infer_dtype(s, skipna=True) not in ("string", "empty")
+
+
 def smote_rows_with_nulls(frame: pd.DataFrame, target_column: str, discrete_columns: Sequence[str],
                           extra: Mapping[Any, int], seed: int) -> pd.DataFrame:
     """``smote_new_rows`` on a frame that may hold nulls: the SMOTE baseline on dirty tables.
 
-    Nulls are filled first (``fill_nulls``: numeric columns take the median, discrete ones a
-    level of their own, which new rows may draw and which comes back as null); numeric
+    Date and datetime columns are interpolated as days since 1970 and come back as dates
+    (``datetime.date`` objects, as read from CSV or Spark's ``DateType``) or datetimes of their
+    own time zone. Nulls are filled first (``fill_nulls``: numeric columns take the median,
+    discrete ones a level of their own, which new rows may draw and which comes back as null); numeric
     columns that are entirely null stay null. SMOTE interpolates, so it cannot reproduce a
     numeric column's null share: that is a limit of the baseline, not of the data.
     """
     all_null = [c for c in frame.columns if c != target_column and frame[c].isna().all()]
-    filled = fill_nulls(frame.drop(columns=all_null), discrete_columns, keep=[target_column])
+    dates = [c for c in frame.columns if c not in (target_column, *discrete_columns, *all_null)
+             and _is_dates(frame[c])]
+    numbered = frame.drop(columns=all_null)
+    for c in dates:
+        numbered[c] = _days(frame[c])
+    filled = fill_nulls(numbered, discrete_columns, keep=[target_column])
     new = smote_new_rows(filled, target_column, discrete_columns, extra, seed)
+    for c in dates:
+        new[c] = _from_days(new[c], frame[c])
     for c in discrete_columns:
         if c in new.columns and c != target_column:
             new[c] = new[c].where(new[c] != NULL_LEVEL, None)
+            if _text_levels(frame[c]):  # back from text to the column's own values
+                new[c] = new[c].map({str(v): v for v in frame[c].dropna().unique()})
     for c in all_null:
         new[c] = None
     return new[list(frame.columns)]
+
+
+_EPOCH = pd.Timestamp("1970-01-01")
+
+
+def _is_dates(s: pd.Series) -> bool:
+    """datetime64 columns (naive or tz-aware) and object columns of ``datetime.date``/``datetime`` values."""
+    if pd.api.types.is_datetime64_any_dtype(s):
+        return True
+    return pd.api.types.is_object_dtype(s) and pd.api.types.infer_dtype(s, skipna=True) in ("date", "datetime")
+
+
+def _naive_utc(s: pd.Series) -> pd.Series:
+    stamps = pd.to_datetime(s, utc=isinstance(s.dtype, pd.DatetimeTZDtype))
+    return stamps.dt.tz_convert(None) if stamps.dt.tz is not None else stamps
+
+
+def _days(s: pd.Series) -> pd.Series:
+    """Days since 1970 as float64 (NaN where missing)."""
+    return (_naive_utc(s) - _EPOCH) / pd.Timedelta(days=1)
+
+
+def _from_days(days: pd.Series, like: pd.Series) -> pd.Series:
+    """Days since 1970 back to ``like``'s kind: whole dates for date objects, datetimes (to the microsecond) else."""
+    values = pd.to_numeric(days, errors="coerce").astype("float64")
+    if pd.api.types.is_object_dtype(like) and pd.api.types.infer_dtype(like, skipna=True) == "date":
+        dates = (_EPOCH + pd.to_timedelta(np.rint(values), unit="D")).dt.date
+        return dates.astype(object).where(values.notna(), None)
+    stamps = (_EPOCH + pd.to_timedelta(values, unit="D")).dt.round("us")
+    tz = getattr(like.dtype, "tz", None)
+    return stamps.dt.tz_localize("UTC").dt.tz_convert(tz) if tz is not None else stamps

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from genesis_spark.core.columns import check_unique_columns, missing_column_error
+from genesis_spark.core.csv_types import read_csv_header, read_csv_pandas
 from genesis_spark.core.engine import ENGINES, Engine, Loaded, check_format  # noqa: F401 (ENGINES re-exported)
 from genesis_spark.core.plan import AugmentResult
 from genesis_spark.core.profile import Profile, profile_pandas
@@ -53,18 +54,13 @@ class PandasEngine:
 
     def read(self, path: str, format: str, *, version: int | str | None = None,
              options: Mapping[str, Any] | None = None) -> Loaded:
-        """Read CSV, Parquet or a Delta table (any version or tag) into pandas."""
+        """Read CSV (types by ``genesis_spark.core.csv_types``), Parquet or a Delta table (any version or tag)."""
         fmt = check_format(format)
         options = dict(options or {})
         if fmt == "csv":
             source = _require_file(path, "CSV file")
-            try:
-                header = pd.read_csv(source, header=None, nrows=1, **options).iloc[0].tolist()
-            except (pd.errors.EmptyDataError, IndexError):
-                header = []
-            check_unique_columns(header, f"CSV file {str(path)!r}")
-            frame = pd.read_csv(source, **options)
-            return Loaded(frame, str(path), fmt)
+            check_unique_columns(read_csv_header(source, options), f"CSV file {str(path)!r}")
+            return Loaded(read_csv_pandas(source, options), str(path), fmt)
         if fmt == "parquet":
             frame = pd.read_parquet(_require_file(path, "Parquet file"), **options)
             return Loaded(frame, str(path), fmt)

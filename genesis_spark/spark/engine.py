@@ -120,11 +120,14 @@ class SparkEngine:
         return list(frame.columns)
 
     def with_columns(self, frame, values: Mapping[str, Any]):
-        """``frame`` with constant columns added."""
+        """``frame`` with constant columns added; Python ints as ``LongType`` (pandas' int64), never ``IntegerType``."""
         from pyspark.sql import functions as F
 
         for name, value in values.items():
-            frame = frame.withColumn(name, F.lit(value))
+            column = F.lit(value)
+            if isinstance(value, int) and not isinstance(value, bool):
+                column = column.cast("long")
+            frame = frame.withColumn(name, column)
         return frame
 
     def from_records(self, records: Sequence[Mapping[str, Any]]):

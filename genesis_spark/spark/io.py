@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from genesis_spark.core.columns import check_unique_columns
+from genesis_spark.core.csv_types import SPARK_CSV_TYPES
 from genesis_spark.core.engine import SOURCE_FORMATS
 
 logger = logging.getLogger(__name__)
@@ -249,6 +250,24 @@ def _table_version(spark, name: str) -> int | None:
         return None
 
 
+def csv_schema(inferred):
+    """The schema a CSV file is read with: ``inferSchema``'s types mapped by the rule both engines follow.
+
+    ``genesis_spark.core.csv_types``: integers as ``LongType`` (never ``IntegerType``),
+    timestamps and integers beyond 64 bits (``DecimalType``) as ``StringType``, dates kept as
+    ``DateType``; names are kept as written. Example::
+
+        csv_schema(spark.read.option("header", "true").option("inferSchema", "true").csv(path).schema)
+    """
+    from pyspark.sql.types import StructType
+
+    fields = []
+    for f in inferred.fields:
+        target = SPARK_CSV_TYPES.get(f.dataType.typeName())
+        fields.append({**f.jsonValue(), "type": target} if target else f.jsonValue())
+    return StructType.fromJson({"type": "struct", "fields": fields})
+
+
 def read_source(spark, path_or_table: str | Path, format: str | None = None,
                 version: int | str | None = None,
                 options: Mapping[str, Any] | None = None) -> tuple[Any, SourceInfo]:
@@ -259,7 +278,8 @@ def read_source(spark, path_or_table: str | Path, format: str | None = None,
     ``version`` (Delta only) is a version number or a tag (see
     ``genesis_spark.delta.resolve_version``); the version actually read is returned in
     ``SourceInfo`` for lineage. CSV is read with ``header`` and ``inferSchema`` (override
-    through ``options``).
+    through ``options``), its inferred types mapped by ``csv_schema``: the pandas engine reads
+    the same file with the same column types.
 
     Example::
 
@@ -285,9 +305,9 @@ def read_source(spark, path_or_table: str | Path, format: str | None = None,
     if fmt == "csv":
         first = spark.read.option("header", "false").options(**opts).csv(text).first()
         check_unique_columns(list(first) if first is not None else [], f"CSV file {text!r}")
-        reader = spark.read.option("header", "true").option("inferSchema", "true")
-        frame = reader.options(**opts).csv(text)
-        return frame, SourceInfo(text, "csv", None)
+        reader = spark.read.option("header", "true").option("inferSchema", "true").options(**opts)
+        schema = csv_schema(reader.csv(text).schema)
+        return reader.schema(schema).csv(text), SourceInfo(text, "csv", None)
     if fmt == "parquet":
         return spark.read.options(**opts).parquet(text), SourceInfo(text, "parquet", None)
     if fmt == "delta":
