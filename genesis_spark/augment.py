@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from genesis_spark.core.blocks import FreshIds, sample_in_process
-from genesis_spark.core.columns import check_unique_columns, is_id_like
+from genesis_spark.core.columns import check_identifier_mode, check_unique_columns, is_id_like
 from genesis_spark.core.frames import is_spark_dataframe
 from genesis_spark.core.minority import OversampleSettings, PhaseClock, build_scorer, canonical_rows
 from genesis_spark.core.plan import (
@@ -46,8 +46,8 @@ def _class_counts(df: pd.DataFrame, target_column: str) -> tuple[dict[Any, int],
 
 
 def _is_discrete_dtype(s: pd.Series) -> bool:
-    return (pd.api.types.is_object_dtype(s) or isinstance(s.dtype, pd.CategoricalDtype)
-            or pd.api.types.is_bool_dtype(s) or pd.api.types.is_string_dtype(s))
+    """Text, category and boolean columns; columns of dates are modelled as dates (as Spark's ``DateType``)."""
+    return is_text_dtype(s) or isinstance(s.dtype, pd.CategoricalDtype) or pd.api.types.is_bool_dtype(s)
 
 
 def infer_discrete_columns(df: pd.DataFrame, discrete_columns: Sequence[str], target_column: str) -> list[str]:
@@ -62,18 +62,25 @@ def id_like_columns(df: pd.DataFrame, keep: Sequence[str], target_column: str) -
             and is_id_like(is_text_dtype(df[c]), int(df[c].nunique(dropna=True)), int(df[c].notna().sum()))]
 
 
+def _nullable_int(dtype) -> Any:
+    """The nullable pandas dtype of an integer dtype (``int64`` -> ``Int64``); nullable ones unchanged."""
+    if isinstance(dtype, pd.api.extensions.ExtensionDtype):
+        return dtype
+    return pd.api.types.pandas_dtype(dtype.name.replace("uint", "UInt").replace("int", "Int"))
+
+
 def _restore_dtypes(rows: pd.DataFrame, like: pd.DataFrame) -> pd.DataFrame:
+    """``rows`` with ``like``'s dtypes; an integer column stays integer (nullable where ``rows`` has nulls)."""
     out = rows.copy()
     for c in like.columns:
-        if c not in out.columns:
-            out[c] = pd.Series([None] * len(out), index=out.index, dtype=like[c].dtype if
-                               not pd.api.types.is_integer_dtype(like[c]) else "float64")
-            continue
         dtype = like[c].dtype
-        if pd.api.types.is_integer_dtype(dtype) and not pd.api.types.is_integer_dtype(out[c]):
-            values = pd.to_numeric(out[c], errors="coerce")
-            if values.notna().all():
-                out[c] = np.rint(values).astype(dtype)
+        is_int = pd.api.types.is_integer_dtype(dtype)
+        if c not in out.columns:
+            out[c] = pd.Series([None] * len(out), index=out.index, dtype=_nullable_int(dtype) if is_int else dtype)
+            continue
+        if is_int and not pd.api.types.is_integer_dtype(out[c]):
+            values = pd.to_numeric(out[c], errors="coerce").astype("float64").round()
+            out[c] = values.astype(dtype if values.notna().all() else _nullable_int(dtype))
             continue
         try:
             out[c] = out[c].astype(dtype)
@@ -93,7 +100,9 @@ def _capped(rows: pd.DataFrame, cap: int, seed: int) -> pd.DataFrame:
 
 def _oversample_ctgan(df: pd.DataFrame, plan: AugmentPlan, discrete: Sequence[str], excluded: Sequence[str],
                       config: Mapping[str, Any] | None, seed: int, generator: Any | None = None):
-    """Per raised class: fit (or take) a generator, then draw, score and filter its blocks in-process."""
+    """Per raised class: fit (or take) a generator, then draw, score and filter its blocks in-process.
+
+    ``excluded``: the identifier columns of ``df``, which get fresh values."""
     from genesis_spark.synth.generator import SyntheticGenerator
 
     target = plan.target_column
@@ -181,7 +190,7 @@ def augment(df: pd.DataFrame, target_column: str, ratio: float, strategy: str = 
         for category in df[target_column].cat.categories:
             counts.setdefault(category, 0)
     check_target_values(counts, target_column, is_float=is_float, n_missing=n_missing)
-    split_config(config)  # a config that is not a mapping fails here, before any work
+    identifiers = check_identifier_mode(split_config(config)[1].get("identifier_columns"))  # before any work
     seed = DEFAULT_SEED if seed is None else int(seed)
     plan = plan_augmentation(counts, target_column, ratio, strategy)
     empty = df.iloc[0:0]
@@ -194,18 +203,21 @@ def augment(df: pd.DataFrame, target_column: str, ratio: float, strategy: str = 
     excluded = id_like_columns(df, declared, target_column)
     discrete = [c for c in discrete if c not in excluded]
     if excluded:
-        logger.warning("ID-like columns kept out of training (synthetic rows get fresh 'syn-...' values): %s",
-                       ", ".join(excluded))
+        what = ("dropped from the output: identifier_columns='drop'" if identifiers == "drop"
+                else "synthetic rows get fresh 'syn-...' values")
+        logger.warning("ID-like columns kept out of training (%s): %s", what, ", ".join(excluded))
+    fresh = [] if identifiers == "drop" else excluded
+    out = df.drop(columns=[c for c in excluded if c not in fresh])  # the output's columns
     generators: dict[Any, Any] = {}
     reports: dict[Any, Any] = {}
     timings: dict[str, float] = {}
     if strategy == "smote":
-        parts, fitted_on = _oversample_smote(df, plan, discrete, excluded, seed)
+        parts, fitted_on = _oversample_smote(out, plan, discrete, fresh, seed)
     else:
-        parts, generators, fitted_on, reports, timings = _oversample_ctgan(df, plan, discrete, excluded, config,
+        parts, generators, fitted_on, reports, timings = _oversample_ctgan(out, plan, discrete, fresh, config,
                                                                            seed, generator)
     synthetic = pd.concat(parts, ignore_index=True)
-    augmented = pd.concat([df, synthetic[list(df.columns)]], ignore_index=True)
+    augmented = pd.concat([out, synthetic[list(out.columns)]], ignore_index=True)
     logger.info("augmented %s: %s -> %s (%d synthetic rows)", target_column, plan.class_counts,
                 plan.final_counts, len(synthetic))
     return AugmentResult(augmented, synthetic, plan, generators, fitted_on.reset_index(drop=True), tuple(excluded),
@@ -228,6 +240,14 @@ def augment_imbalanced(df, target_column: str, ratio: float, strategy: str = "ov
     ``"undersample"`` (a seeded sample of the larger classes; output keeps input order).
     ``discrete_columns`` may leave out object/category/bool columns: they are always discrete.
     ``seed`` None means seed 0: the same call gives the same rows.
+
+    Identifier columns (text, not named discrete, non-null values at least 95% distinct over at
+    least 20 rows: ``core.columns.is_id_like``) are kept out of training. With
+    ``identifier_columns: "fresh"`` (the default) synthetic rows get ``syn-<seed as 16 hex
+    digits>-<block_index>-<row_in_block>`` (never a real identifier; null as often as in the real
+    minority rows); with ``identifier_columns: "drop"`` the oversample and smote outputs (real rows
+    included) have no identifier columns. High-cardinality text columns are modelled (the frequent
+    values as categories, the rare ones drawn from values seen at least twice: ``synth.folding``).
 
     A ratio at or below the current minority share returns the input unchanged with a
     warning. A ratio outside (0, 1), a missing, single-valued or continuous target, an

@@ -88,12 +88,12 @@ def test_pipeline_on_spark_writes_versioned_tables_and_a_rerun_writes_nothing(en
     assert len(train) + len(test) - len(synthetic) == 4000
     assert abs(train[TARGET_COLUMN].mean() - 0.2) < 0.01
     assert (synthetic["run_id"] == 1).all() and {"realism", "dcr", "label_prob"} <= set(synthetic.columns)
-    assert list(train.columns) == list(pd.read_csv(csv_path).columns)
+    assert list(train.columns) == [*pd.read_csv(csv_path).columns, "run_id"] and (train["run_id"] == 1).all()
     assert result.metrics["quality_score"] > 0
 
     # Run 1 again (SMOTE this time, so no training): every table already holds run 1.
     again = fraud_pipeline(csv_path, lake, engine, strategy="smote").run(run_id=1)
-    assert again.success, again.error
+    assert again.success and again.already_committed, again.error
     for name in ("augmented_train", "test", "synthetic", "runs"):
         version, rows = read_delta(lake / name)
         assert version == 0, name  # the same run id writes nothing twice

@@ -1,4 +1,5 @@
-"""Column rules both engines apply: the missing-column error, the ID-like rule, the class limit."""
+"""Column rules both engines apply: the missing-column error, the ID-like rule and what becomes of
+identifier columns, the class limit."""
 from __future__ import annotations
 
 import difflib
@@ -10,6 +11,10 @@ MAX_CLASSES = 100
 ID_DISTINCT_SHARE = 0.95
 #: Below this many rows, no column is detected as ID-like (every value is distinct by chance).
 MIN_ROWS_FOR_ID_DETECTION = 20
+#: What an augment does with identifier columns (config key ``identifier_columns``): ``fresh`` (the
+#: default) gives synthetic rows fresh values ``syn-<seed as 16 hex digits>-<block>-<row>``
+#: (``core.blocks.FreshIds``); ``drop`` leaves the columns out of the output, real rows included.
+IDENTIFIER_MODES = ("fresh", "drop")
 
 
 def missing_column_error(name: str, columns: Sequence[str], parameter: str) -> ValueError:
@@ -36,6 +41,16 @@ def is_id_like(is_text: bool, distinct: int | None, n_rows: int) -> bool:
     """
     return (is_text and distinct is not None and n_rows >= MIN_ROWS_FOR_ID_DETECTION
             and distinct >= ID_DISTINCT_SHARE * n_rows)
+
+
+def check_identifier_mode(mode: object) -> str:
+    """``config['identifier_columns']``: ``"fresh"`` (None: the default) or ``"drop"``."""
+    if mode is None:
+        return IDENTIFIER_MODES[0]
+    if mode not in IDENTIFIER_MODES:
+        raise ValueError(f"config['identifier_columns'] must be one of {', '.join(map(repr, IDENTIFIER_MODES))} "
+                         f"(fresh 'syn-...' values, or no identifier columns in the output), got {mode!r}.")
+    return str(mode)
 
 
 def check_unique_columns(names: Sequence[str], where: str) -> None:

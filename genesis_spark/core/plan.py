@@ -229,9 +229,10 @@ def child_seeds(seed: int, n: int) -> list[int]:
     return [int(s.generate_state(1)[0]) for s in np.random.SeedSequence(seed).spawn(n)]
 
 
-#: Config keys that steer sampling and scoring (both engines); every other key goes to the generator.
+#: Config keys that steer sampling, scoring and the output's identifier columns (both engines); every
+#: other key goes to the generator.
 SAMPLING_CONFIG_KEYS = frozenset(SamplingConfig.__dataclass_fields__) | frozenset(
-    ScoreThresholds.__dataclass_fields__) | {"label_sample_rows", "score"}
+    ScoreThresholds.__dataclass_fields__) | {"label_sample_rows", "score", "identifier_columns"}
 
 
 def split_config(config: Mapping[str, Any] | None) -> tuple[dict[str, Any], dict[str, Any]]:

@@ -19,12 +19,13 @@ from __future__ import annotations
 
 import json
 import logging
+from dataclasses import replace
 from typing import Any, Mapping, Sequence
 
 import pandas as pd
 
 from genesis_spark.core.blocks import FreshIds
-from genesis_spark.core.columns import check_unique_columns
+from genesis_spark.core.columns import check_identifier_mode, check_unique_columns
 from genesis_spark.core.minority import (
     SMOTE_MAJORITY_ROWS,
     OversampleSettings,
@@ -125,6 +126,7 @@ def augment_spark(df, target_column: str, ratio: float, strategy: str = "oversam
     (a fitted ``SyntheticGenerator``, one raised class only) skips the fit."""
     strategy, discrete, is_float = _validate(df, target_column, ratio, strategy, discrete_columns)
     generator_config, sampling_config = split_config(config)
+    identifiers = check_identifier_mode(sampling_config.get("identifier_columns"))
     seed = DEFAULT_SEED if seed is None else int(seed)
     counts, n_missing = _class_counts(df, target_column)
     check_target_values(counts, target_column, is_float=is_float, n_missing=n_missing)
@@ -139,23 +141,28 @@ def augment_spark(df, target_column: str, ratio: float, strategy: str = "oversam
     n_rows = sum(counts.values())
     excluded = id_like_columns(df, discrete, target_column, n_rows)
     if excluded:
-        logger.warning("ID-like columns kept out of training (synthetic rows get fresh 'syn-...' values): %s",
-                       ", ".join(excluded))
+        what = ("dropped from the output: identifier_columns='drop'" if identifiers == "drop"
+                else "synthetic rows get fresh 'syn-...' values")
+        logger.warning("ID-like columns kept out of training (%s): %s", what, ", ".join(excluded))
     discrete = [c for c in _discrete(df, discrete, target_column) if c not in excluded]
     features = [c for c in df.columns if c != target_column and c not in excluded]
     settings = OversampleSettings.from_config(sampling_config, generator_config)
+    fresh = [] if identifiers == "drop" else excluded
+    out = df.drop(*[c for c in excluded if c not in fresh])  # the output's columns
     if strategy == "smote":
-        synthetic, fitted_on = _smote(df, plan, discrete, excluded, features, settings.max_training_rows, seed)
-        return AugmentResult(df.unionByName(synthetic), synthetic, plan, training_rows=fitted_on,
+        synthetic, fitted_on = _smote(out, plan, discrete, fresh, features, settings.max_training_rows, seed)
+        return AugmentResult(out.unionByName(synthetic), synthetic, plan, training_rows=fitted_on,
                              excluded_columns=tuple(excluded), discrete_columns=tuple(discrete))
     if generator is not None and len(plan.add) != 1:
         raise ValueError(f"A pre-fitted generator serves one class, but {len(plan.add)} classes of "
                          f"{target_column!r} are below the ratio; drop load_generator to fit one generator per class.")
-    return _oversample(df, plan, discrete, excluded, features, generator_config, settings, seed, generator)
+    result = _oversample(out, plan, discrete, fresh, features, generator_config, settings, seed, generator)
+    return replace(result, excluded_columns=tuple(excluded))
 
 
 def _oversample(df, plan: AugmentPlan, discrete, excluded, features, generator_config, settings: OversampleSettings,
                 seed: int, generator: Any | None) -> AugmentResult:
+    """CTGAN per raised class; ``excluded``: the identifier columns of ``df``, which get fresh values."""
     from pyspark.sql import functions as F
 
     from genesis_spark.synth.generator import SyntheticGenerator
@@ -248,6 +255,9 @@ def augment_imbalanced_spark(spark_df, target_column: str, ratio: float, strateg
     ``max_rounds``, ``min_acceptance``, score thresholds (``min_realism``, ``min_dcr``,
     ``min_label_prob``), ``label_sample_rows`` and ``score`` (False: no scoring, every row
     kept); ``num_partitions`` and ``torch_threads`` only change speed. ``seed`` None means 0.
+    ``identifier_columns``: ``"fresh"`` (default: identifier columns get ``syn-<seed as 16 hex
+    digits>-<block_index>-<row_in_block>`` values) or ``"drop"`` (no identifier columns in the
+    oversample and smote outputs), as on pandas.
     Errors as the pandas ``augment_imbalanced``; also a target of a type that cannot hold labels.
 
     Example::

@@ -13,7 +13,9 @@ from typing import Any
 import torch
 
 FORMAT = "genesis_spark.synth/ctgan"
-FORMAT_VERSION = 2  # 2: continuous columns carry a state span (null, point masses on the bounds)
+# 2: continuous columns carry a state span (null, point masses on the bounds);
+# 3: a high-cardinality discrete column may fold its rare values into an "other" state (its tail in the manifest)
+FORMAT_VERSION = 3
 METADATA_KEY = "genesis_spark"
 _PICKLE_MAGIC = (b"\x80", b"PK\x03\x04")
 

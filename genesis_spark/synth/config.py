@@ -27,6 +27,8 @@ DEFAULT_CONFIG: dict[str, Any] = {
     "max_integer_categories": 32,
     "log_skew": 1.0,
     "calibrate_states": True,  # after training, match each category, mode, null and point-mass share to the training rows
+    "max_categories": 50,  # a discrete column with more distinct values folds its rarer ones (folding.py); None: off
+    "min_category_count": 2,  # fewest rows a value of such a column needs to be kept or drawn (2: none seen once)
 }
 ALIASES = {"lr": ("generator_lr", "discriminator_lr"), "weight_decay": ("generator_decay", "discriminator_decay")}
 _POSITIVE_INT = {"epochs", "batch_size", "embedding_dim", "pac", "discriminator_steps"}
@@ -68,6 +70,15 @@ def _check(key: str, value: Any) -> Any:
     if key == "max_integer_categories":
         if not _is_int(value) or value < 0:
             raise TypeError(f"config['max_integer_categories'] must be a non-negative int (0: off), got {value!r}.")
+        return int(value)
+    if key == "max_categories":
+        if value is not None and (not _is_int(value) or value < 1):
+            raise TypeError(f"config['max_categories'] must be None (off) or a positive int, got {value!r}.")
+        return value
+    if key == "min_category_count":
+        if not _is_int(value) or value < 2:
+            raise TypeError(f"config['min_category_count'] must be an int >= 2 (so that no value seen once is "
+                            f"copied), got {value!r}.")
         return int(value)
     if key == "log_skew":
         if value is not None and (isinstance(value, bool) or not isinstance(value, Real) or value < 0):

@@ -102,6 +102,9 @@ class SyntheticGenerator:
 
     String, object, bool and category columns are always discrete: those not listed in
     ``discrete_columns`` are inferred as discrete (logged at INFO). Nulls are modelled in every column.
+    A discrete column with more than ``config['max_categories']`` (50) distinct values keeps its most
+    frequent values as categories and folds the rest into one learned "other" state whose rows take
+    a value seen at least ``config['min_category_count']`` (2) times (``genesis_spark.synth.folding``).
     ``method`` and ``config`` are validated here, the data in :meth:`fit`, all before any training.
 
     Example::
@@ -170,7 +173,8 @@ class SyntheticGenerator:
         discrete = self.discrete_columns_
 
         transformer = DataTransformer(clip=cfg["clip"], max_integer_categories=cfg["max_integer_categories"],
-                                      log_skew=cfg["log_skew"])
+                                      log_skew=cfg["log_skew"], max_categories=cfg["max_categories"],
+                                      min_count=cfg["min_category_count"])
         transformer.fit(df, discrete, seed=int(seeds[1].generate_state(1)[0]))
         matrix = transformer.transform(df, np.random.default_rng(seeds[2]))
         device = _resolve_device(cfg["device"])
@@ -254,8 +258,7 @@ class SyntheticGenerator:
         forced = self._resolve_conditions(conditions)
         blocks = [self._block_codes(i, GENERATE_BLOCK_ROWS, seed, forced)
                   for i in range(-(-n // GENERATE_BLOCK_ROWS))]
-        scalars, codes = (np.concatenate(part)[:n] for part in zip(*blocks))
-        return self._decode(scalars, codes)
+        return self._decode(*(np.concatenate(part)[:n] for part in zip(*blocks)))
 
     def generate_block(self, block_index: int, block_size: int, seed: int,
                        conditions: dict | None = None) -> pd.DataFrame:
@@ -272,9 +275,10 @@ class SyntheticGenerator:
         return self._decode(*self._block_codes(int(block_index), size, seed, self._resolve_conditions(conditions)))
 
     def _block_codes(self, block_index: int, size: int, seed: int,
-                     forced: list[tuple[Any, int, int]]) -> tuple[np.ndarray, np.ndarray]:
-        """One block as (scalars, codes) (see :meth:`CTGAN.sample_codes`); all noise from one CPU generator
-        (SFC64, seeded by (seed, block_index))."""
+                     forced: list[tuple[Any, int, int]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """One block as (scalars, codes) (see :meth:`CTGAN.sample_codes`) and the uniforms that pick the
+        values of rows in a folded column's "other" state (one per row and folded column, drawn last);
+        all noise from one CPU generator (SFC64, seeded by (seed, block_index))."""
         g = np.random.Generator(np.random.SFC64(np.random.SeedSequence([seed, block_index])))
         if forced:
             category = torch.full((size,), forced[0][2], dtype=torch.long)
@@ -285,10 +289,12 @@ class SyntheticGenerator:
             soft = [s for s in self._transformer.spans_ if s.kind != "scalar"]
             for span, code, _ in forced:
                 codes[:, soft.index(span)] = code
-        return scalars, codes
+        n_folded = len(self._transformer.folded_columns)
+        uniforms = g.random((size, n_folded)) if n_folded else np.zeros((size, 0))
+        return scalars, codes, uniforms
 
-    def _decode(self, scalars: np.ndarray, codes: np.ndarray) -> pd.DataFrame:
-        df = self._transformer.decode(scalars, codes)
+    def _decode(self, scalars: np.ndarray, codes: np.ndarray, uniforms: np.ndarray) -> pd.DataFrame:
+        df = self._transformer.decode(scalars, codes, uniforms)
         for name, value in self.constants_.items():
             df[name] = _constant(value, len(df), self.dtypes_[name])
         for name in self.date_columns_:
@@ -315,11 +321,17 @@ class SyntheticGenerator:
             col = self._transformer.column(name)
             assert isinstance(col, DiscreteColumn)
             value = _json_value(conditions[name])
-            matches = [i for i, v in enumerate(col.categories) if _same_value(v, value)]
+            matches = [i for i, v in enumerate(col.categories) if i != col.other_code and _same_value(v, value)]
+            if not matches and any(_same_value(v, value) for v in col.tail_values):
+                raise ValueError(
+                    f"Condition {name}={conditions[name]!r}: a rare value of a high-cardinality column, folded "
+                    f"into its 'other' state; only its {col.other_code} most frequent values can be conditioned "
+                    f"on: {', '.join(map(repr, col.values))}."
+                )
             if not matches:
                 raise ValueError(
                     f"Condition {name}={conditions[name]!r}: unknown value. Allowed values: "
-                    f"{', '.join(map(repr, col.categories))}."
+                    f"{', '.join(repr(v) for i, v in enumerate(col.categories) if i != col.other_code)}."
                 )
             out.append((spans[name], matches[0], offsets[name] + matches[0]))
         unknown = [c for c in conditions if c not in self.columns_]

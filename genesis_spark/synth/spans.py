@@ -72,7 +72,13 @@ class ContinuousColumn:
 
 @dataclass(frozen=True)
 class DiscreteColumn:
-    """Learned categories of one discrete column; ``None`` in ``categories`` stands for null."""
+    """Learned categories of one discrete column; ``None`` in ``categories`` stands for null.
+
+    A high-cardinality column (see ``genesis_spark.synth.folding``) keeps its frequent values as
+    categories and folds the rarer ones into one "other" state at ``categories[other_code]`` (a
+    placeholder, before the null); a row in that state takes a value drawn from ``tail_values``
+    by ``tail_weights`` (their counts in the training rows, each at least the minimum count).
+    """
 
     name: str
     dtype: str
@@ -80,8 +86,21 @@ class DiscreteColumn:
     categories: tuple[Any, ...]
     frequencies: tuple[int, ...]
     dtype_categories: tuple[Any, ...] | None = field(default=None)
+    other_code: int | None = None
+    tail_values: tuple[Any, ...] = ()
+    tail_weights: tuple[int, ...] = ()
 
     @property
     def n_categories(self) -> int:
-        """Number of categories, the null category included."""
+        """Number of categories, the null and "other" states included."""
         return len(self.categories)
+
+    @property
+    def is_folded(self) -> bool:
+        """Whether rare values are folded into an "other" state (a high-cardinality column)."""
+        return self.other_code is not None
+
+    @property
+    def values(self) -> tuple[Any, ...]:
+        """The real values the one-hot encodes: the categories without the null and "other" states."""
+        return tuple(v for i, v in enumerate(self.categories) if v is not None and i != self.other_code)

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 from pandas.api import types as ptypes
 
+from genesis_spark.synth.folding import DEFAULT_MAX_CATEGORIES, DEFAULT_MIN_COUNT, OTHER, draw_tail, fold_levels
 from genesis_spark.synth.mixture import fit_mixture_1d
 from genesis_spark.synth.spans import ContinuousColumn, DiscreteColumn, Span, ValueKind
 
@@ -76,7 +77,10 @@ class DataTransformer:
     as a clipped amount has): null and on-the-bound rows are categories the GAN learns like any
     discrete value, and the mixture models the other values only. Decoded values stay in the
     observed range: a draw past a bound is reflected back inside it.
-    Discrete column -> ``onehot`` span, a null being a category of its own.
+    Discrete column -> ``onehot`` span, a null being a category of its own. A discrete column with more
+    than ``max_categories`` distinct values keeps its frequent ones as categories and folds the rest
+    into one "other" state, decoded as a draw from the values seen at least ``min_count`` times
+    (``genesis_spark.synth.folding``).
     Every step is vectorized over rows; randomness comes from an explicit ``numpy.random.Generator``.
     Each column's mixture is fitted on at most ``max_gmm_rows`` seeded rows (5,000 by default: the
     scikit-learn fit dominates the cost, and 5k rows pin down a 1-D mixture's modes).
@@ -90,13 +94,16 @@ class DataTransformer:
 
     def __init__(self, max_modes: int = 10, weight_threshold: float = 0.005,
                  max_gmm_rows: int = 20_000, clip: bool = True, max_integer_categories: int = 32,
-                 log_skew: float | None = 1.0):
+                 log_skew: float | None = 1.0, max_categories: int | None = DEFAULT_MAX_CATEGORIES,
+                 min_count: int = DEFAULT_MIN_COUNT):
         self.max_modes = max_modes
         self.weight_threshold = weight_threshold
         self.max_gmm_rows = max_gmm_rows
         self.clip = clip
         self.max_integer_categories = max_integer_categories
         self.log_skew = log_skew
+        self.max_categories = max_categories
+        self.min_count = min_count
         self.columns_: list[Column] = []
         self.spans_: list[Span] = []
 
@@ -132,6 +139,11 @@ class DataTransformer:
         values = _sorted_categories([_json_value(v) for v in counts.index])
         by_value = {_json_value(v): int(c) for v, c in counts.items()}
         freqs = [by_value[v] for v in values]
+        folding = fold_levels(str(series.name), values, freqs, self.max_categories, self.min_count)
+        other_code, tail_values, tail_weights = None, (), ()
+        if folding is not None:
+            values, freqs = [*folding.kept_values, OTHER], [*folding.kept_counts, folding.other_count]
+            other_code, tail_values, tail_weights = len(values) - 1, folding.tail_values, folding.tail_weights
         n_null = int(series.isna().sum())
         if n_null:
             values.append(None)
@@ -140,7 +152,7 @@ class DataTransformer:
         if kind == "category":
             dtype_categories = tuple(_json_value(v) for v in series.dtype.categories)
         return DiscreteColumn(str(series.name), str(series.dtype), kind, tuple(values), tuple(freqs),
-                              dtype_categories)
+                              dtype_categories, other_code, tail_values, tail_weights)
 
     def _fit_continuous(self, series: pd.Series, rng: np.random.Generator) -> ContinuousColumn:
         kind = value_kind(series)
@@ -227,6 +239,11 @@ class DataTransformer:
         """The discrete columns, in column order."""
         return [c for c in self.columns_ if isinstance(c, DiscreteColumn)]
 
+    @property
+    def folded_columns(self) -> list[DiscreteColumn]:
+        """The high-cardinality discrete columns (with an "other" state), in column order."""
+        return [c for c in self.discrete_columns if c.is_folded]
+
     def column(self, name: str) -> Column:
         """The learned statistics of column ``name``."""
         for col in self.columns_:
@@ -260,10 +277,13 @@ class DataTransformer:
 
     @staticmethod
     def _codes(col: DiscreteColumn, series: pd.Series) -> np.ndarray:
-        non_null = [v for v in col.categories if v is not None]
+        """Each row's category index; a folded column's values outside its categories are its "other" state."""
+        non_null = list(col.values)
         values = series.astype(object) if isinstance(series.dtype, pd.CategoricalDtype) else series
         codes = pd.Index(non_null, dtype=object).get_indexer(values.to_numpy(dtype=object))
         null = series.isna().to_numpy()
+        if col.is_folded:
+            codes[(codes < 0) & ~null] = col.other_code
         if null.any():
             if col.categories[-1] is not None:
                 raise ValueError(f"Column {col.name!r} has nulls, but had none when the generator was fitted.")
@@ -314,10 +334,11 @@ class DataTransformer:
         return state
 
     # ------------------------------------------------------ inverse_transform
-    def inverse_transform(self, matrix: np.ndarray) -> pd.DataFrame:
+    def inverse_transform(self, matrix: np.ndarray, rng: np.random.Generator | None = None) -> pd.DataFrame:
         """Decode a (generator-activated) matrix back into a DataFrame with the training dtypes.
 
-        Each scalar span is read as is, each softmax span by its argmax; see :meth:`decode`.
+        Each scalar span is read as is, each softmax span by its argmax; see :meth:`decode`. The
+        values of rows in a folded column's "other" state are drawn with ``rng`` (None: seed 0).
         """
         if matrix.ndim != 2 or matrix.shape[1] != self.output_dim:
             raise ValueError(f"Expected a matrix of width {self.output_dim}, got shape {matrix.shape}.")
@@ -326,13 +347,18 @@ class DataTransformer:
         codes = np.empty((len(matrix), len(soft)), dtype=np.int64)
         for j, s in enumerate(soft):
             codes[:, j] = matrix[:, s.start:s.end].argmax(axis=1)
-        return self.decode(scalars, codes)
+        uniforms = None
+        if self.folded_columns:
+            uniforms = (rng or np.random.default_rng(0)).random((len(matrix), len(self.folded_columns)))
+        return self.decode(scalars, codes, uniforms)
 
-    def decode(self, scalars: np.ndarray, codes: np.ndarray) -> pd.DataFrame:
+    def decode(self, scalars: np.ndarray, codes: np.ndarray, uniforms: np.ndarray | None = None) -> pd.DataFrame:
         """Rows from their scalar values and softmax codes, with the training columns and dtypes.
 
         ``scalars[:, k]`` is the k-th ``scalar`` span's value (clipped to [-1, 1]), ``codes[:, j]``
-        the chosen index within the j-th other span (mode, state or one-hot), both in span order.
+        the chosen index within the j-th other span (mode, state or one-hot), both in span order;
+        ``uniforms[:, i]`` (in [0, 1)) picks the tail value of the rows in the "other" state of the
+        i-th of :attr:`folded_columns` (required when there are any).
         Vectorized per column: table lookups by code, no per-span matrix slices.
         """
         n_scalar = sum(s.kind == "scalar" for s in self.spans_)
@@ -340,11 +366,17 @@ class DataTransformer:
                 codes.shape[1] != len(self.spans_) - n_scalar or len(scalars) != len(codes):
             raise ValueError(f"Expected {n_scalar} scalar and {len(self.spans_) - n_scalar} code columns of "
                              f"equal length, got shapes {scalars.shape} and {codes.shape}.")
+        n_folded = len(self.folded_columns)
+        if n_folded and (uniforms is None or uniforms.shape != (len(codes), n_folded)):
+            raise ValueError(f"Expected uniforms of shape {(len(codes), n_folded)} (one per row and folded column "
+                             f"{[c.name for c in self.folded_columns]}), got "
+                             f"{None if uniforms is None else uniforms.shape}.")
         data = {}
-        k = j = 0
+        k = j = i = 0
         for col in self.columns_:
             if isinstance(col, DiscreteColumn):
-                data[col.name] = self._inverse_discrete(col, codes[:, j])
+                data[col.name] = self._inverse_discrete(col, codes[:, j], uniforms[:, i] if col.is_folded else None)
+                i += col.is_folded
                 j += 1
             else:
                 stateful = len(col.states) > 1
@@ -355,7 +387,12 @@ class DataTransformer:
         return pd.DataFrame(data)
 
     @staticmethod
-    def _inverse_discrete(col: DiscreteColumn, codes: np.ndarray) -> pd.Series:
+    def _inverse_discrete(col: DiscreteColumn, codes: np.ndarray, uniforms: np.ndarray | None = None) -> pd.Series:
+        if col.is_folded:
+            values = np.asarray(col.categories + (None,), dtype=object)[:-1][codes]
+            other = codes == col.other_code
+            values[other] = draw_tail(col.tail_values, col.tail_weights, uniforms[other])
+            return DataTransformer._restore_discrete(col, values)
         if col.value_kind == "category":
             positions = {v: i for i, v in enumerate(col.dtype_categories or ())}
             if all(v is None or v in positions for v in col.categories):
@@ -369,7 +406,11 @@ class DataTransformer:
                 dtype = None
             if dtype is not None and dtype.kind in "biuf":
                 return pd.Series(np.asarray(col.categories, dtype=dtype)[codes])
-        values = np.asarray(col.categories + (None,), dtype=object)[:-1][codes]
+        return DataTransformer._restore_discrete(col, np.asarray(col.categories + (None,), dtype=object)[:-1][codes])
+
+    @staticmethod
+    def _restore_discrete(col: DiscreteColumn, values: np.ndarray) -> pd.Series:
+        """An object array of a discrete column's values as a Series of its training dtype (where it can)."""
         if col.value_kind == "category":
             return pd.Series(pd.Categorical(values, categories=list(col.dtype_categories or ())))
         series = pd.Series(values, dtype=object)
@@ -424,18 +465,22 @@ class DataTransformer:
         cols = []
         for col in self.columns_:
             d = asdict(col)
+            if isinstance(col, DiscreteColumn) and not col.is_folded:  # as written before folding existed
+                for key in ("other_code", "tail_values", "tail_weights"):
+                    d.pop(key)
             d["type"] = "discrete" if isinstance(col, DiscreteColumn) else "continuous"
             cols.append(d)
         return {"max_modes": self.max_modes, "weight_threshold": self.weight_threshold,
                 "max_gmm_rows": self.max_gmm_rows, "clip": self.clip,
                 "max_integer_categories": self.max_integer_categories, "log_skew": self.log_skew,
-                "columns": cols}
+                "max_categories": self.max_categories, "min_count": self.min_count, "columns": cols}
 
     @classmethod
     def from_dict(cls, state: dict[str, Any]) -> "DataTransformer":
         """Rebuild a fitted transformer from :meth:`to_dict` output."""
         t = cls(state["max_modes"], state["weight_threshold"], state["max_gmm_rows"], state["clip"],
-                state.get("max_integer_categories", 0), state.get("log_skew"))
+                state.get("max_integer_categories", 0), state.get("log_skew"),
+                state.get("max_categories"), state.get("min_count", DEFAULT_MIN_COUNT))
         cols: list[Column] = []
         for d in state["columns"]:
             d = dict(d)

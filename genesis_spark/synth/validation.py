@@ -78,7 +78,7 @@ def validate_training_frame(df: Any, discrete_columns: Sequence[str] | None) -> 
     for name in discrete:
         series = df[name]
         if pd.api.types.is_float_dtype(series) and series.nunique() > MANY_FLOAT_LEVELS:
-            logger.warning("discrete column %r holds %d distinct float values: each becomes a category of its "
-                           "own (slow, and rarely meant); leave it out of discrete_columns to model it as a "
-                           "number", name, series.nunique())
+            logger.warning("discrete column %r holds %d distinct float values: modelled as categories (the "
+                           "rarer ones folded into an 'other' state, see max_categories), which is rarely meant; "
+                           "leave it out of discrete_columns to model it as a number", name, series.nunique())
     return [c for c in df.columns if c in discrete]
