@@ -165,8 +165,10 @@ def _oversample(df, plan: AugmentPlan, discrete, excluded, features, generator_c
     """CTGAN per raised class; ``excluded``: the identifier columns of ``df``, which get fresh values."""
     from pyspark.sql import functions as F
 
+    from genesis_spark.spark.session import check_executors_import
     from genesis_spark.synth.generator import SyntheticGenerator
 
+    check_executors_import(df.sparkSession)  # before any training: one line if the executors lack the package
     target_column = plan.target_column
     target = F.col(f"`{target_column}`")
     n_rows = sum(plan.class_counts.values())

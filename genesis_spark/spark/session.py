@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import re
 import sys
 from pathlib import Path
 from typing import Mapping
@@ -71,3 +72,41 @@ def get_spark(master: str | None = None, conf: Mapping[str, str] | None = None,
     for key, value in (conf or {}).items():
         builder = builder.config(key, value)
     return builder.getOrCreate()
+
+
+#: Sessions whose executors were seen importing genesis_spark (checked once per session).
+_EXECUTORS_CHECKED: set[int] = set()
+
+
+def _report_version(batches):
+    """Runs on an executor: unpickling this function imports genesis_spark there (the point of the probe)."""
+    import pandas as pd
+
+    from genesis_spark.version import __version__
+
+    for _ in batches:
+        yield pd.DataFrame({"version": [__version__]})
+
+
+def check_executors_import(spark) -> None:
+    """One tiny task before any training: can the executors import genesis_spark?
+
+    Without ``PYSPARK_PYTHON`` (own SparkSession) or the wheel on the cluster, the executors
+    fail much later, inside the sampling tasks, with a long Java trace. This fails first, in one
+    line that says what to do. Checked once per session.
+    """
+    if id(spark) in _EXECUTORS_CHECKED:
+        return
+    try:
+        spark.range(1, numPartitions=1).mapInPandas(_report_version, "version string").collect()
+    except Exception as exc:  # noqa: BLE001 - Py4J / Connect errors carry the worker's traceback as text
+        text = str(exc)
+        if "ModuleNotFoundError" in text or "No module named" in text:
+            names = re.findall(r"No module named '([\w.]+)'", text)
+            missing = names[-1] if names else "genesis_spark"
+            raise ImportError(
+                f"The Spark executors cannot import {missing!r} (their Python is not this one, {sys.executable}): "
+                "set PYSPARK_PYTHON to this interpreter before starting your SparkSession, or install the "
+                "genesis_spark wheel on the cluster (README: 'Running on a cluster and on Databricks').") from None
+        raise
+    _EXECUTORS_CHECKED.add(id(spark))
