@@ -22,6 +22,7 @@ from genesis_spark.core.plan import (
     DEFAULT_SEED,
     AugmentPlan,
     AugmentResult,
+    check_augment_config,
     check_discrete_columns,
     check_ratio,
     check_strategy,
@@ -190,7 +191,8 @@ def augment(df: pd.DataFrame, target_column: str, ratio: float, strategy: str = 
         for category in df[target_column].cat.categories:
             counts.setdefault(category, 0)
     check_target_values(counts, target_column, is_float=is_float, n_missing=n_missing)
-    identifiers = check_identifier_mode(split_config(config)[1].get("identifier_columns"))  # before any work
+    check_augment_config(config)  # every key and value, before any work
+    identifiers = check_identifier_mode(split_config(config)[1].get("identifier_columns"))
     seed = DEFAULT_SEED if seed is None else int(seed)
     plan = plan_augmentation(counts, target_column, ratio, strategy)
     empty = df.iloc[0:0]

@@ -83,6 +83,30 @@ def _step_reference() -> list[dict[str, Any]]:
     return reference()
 
 
+def _augment_config_keys() -> list[tuple[str, Any, str]]:
+    """``(key, default, what reads it)`` for every key of ``augment_imbalanced``'s ``config``."""
+    from dataclasses import fields
+
+    from genesis_spark.core.blocks import SamplingConfig
+    from genesis_spark.core.columns import IDENTIFIER_MODES
+    from genesis_spark.core.minority import DEFAULT_LABEL_SAMPLE_ROWS
+    from genesis_spark.core.plan import AUGMENT_CONFIG_KEYS
+    from genesis_spark.core.scoring import ScoreThresholds
+    from genesis_spark.synth.config import ALIASES, DEFAULT_CONFIG
+
+    known: dict[str, tuple[Any, str]] = {k: (v, "generator") for k, v in DEFAULT_CONFIG.items()}
+    known.update({k: (None, f"generator: sets {' and '.join(v)}") for k, v in ALIASES.items()})
+    known.update({f.name: (f.default, "block sampling") for f in fields(SamplingConfig)})
+    known.update({f.name: (f.default, "row filter") for f in fields(ScoreThresholds)})
+    known.update({"label_sample_rows": (DEFAULT_LABEL_SAMPLE_ROWS, "label model"), "score": (True, "row filter"),
+                  "identifier_columns": (IDENTIFIER_MODES[0], "identifier columns: " + " or ".join(IDENTIFIER_MODES))})
+    missing = [k for k in AUGMENT_CONFIG_KEYS if k not in known]
+    if missing:
+        raise ValueError(f"augment config key(s) {', '.join(missing)} have no entry: add them to "
+                         "_augment_config_keys in genesis_spark/docs_gen.py.")
+    return [(k, *known[k]) for k in AUGMENT_CONFIG_KEYS]
+
+
 def _mlflow_keys() -> Sequence[str]:
     from genesis_spark.tracking import _OPTION_KEYS
 
@@ -112,6 +136,8 @@ def render_step(step: Mapping[str, Any]) -> str:
     for p in params:
         kind = p["type"] + (" (path)" if p.get("path") else "")
         doc = p["doc"]
+        if p.get("range"):
+            doc = f"{doc} Range: `{p['range']}`."
         if p.get("choices"):
             doc = f"{doc} One of: {', '.join(f'`{c}`' for c in p['choices'])}."
         lines.append(f"| `{p['name']}` | {_cell(kind)} | {'yes' if p['required'] else 'no'} | "
@@ -136,6 +162,14 @@ def generate() -> str:
     steps = _step_reference()
     parts += ["", "## Steps", "", "Steps in this reference: " + ", ".join(f"`{s['name']}`" for s in steps) + ".", ""]
     parts += [render_step(s) for s in steps]
+    parts += ["## `augment_imbalanced` config keys", "",
+              "Every key and value of `config` is checked when the pipeline is built, so `genesis pipeline "
+              "validate` reports it and `genesis pipeline run` stops before the engine starts: an unknown key "
+              "names the closest accepted one, a wrong type or a value out of range names the key and what it "
+              "accepts (the generator's keys by the generator's own rules).", "",
+              "| key | default | used by |", "|---|---|---|"]
+    parts += [f"| `{k}` | {_cell(_default(d))} | {_cell(used)} |" for k, d, used in _augment_config_keys()]
+    parts.append("")
     if "mlflow" in keys:
         mlflow_keys = list(_mlflow_keys())
         parts += ["## MLflow", "",

@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import math
 from dataclasses import asdict, dataclass, field
+from numbers import Integral, Real
 from typing import Any, Iterator, Mapping, Sequence
 
 import numpy as np
@@ -52,18 +53,20 @@ class SamplingConfig:
     persist: bool = True
 
     def __post_init__(self) -> None:
-        if self.block_size < 1:
-            raise ValueError(f"block_size must be >= 1, got {self.block_size}.")
-        if self.num_partitions is not None and self.num_partitions < 1:
-            raise ValueError(f"num_partitions must be >= 1 or None (Spark's default), got {self.num_partitions}.")
-        if self.torch_threads < 1:
-            raise ValueError(f"torch_threads must be >= 1, got {self.torch_threads}.")
-        if self.max_rounds < 1:
-            raise ValueError(f"max_rounds must be >= 1, got {self.max_rounds}.")
-        if not 0.0 <= self.min_acceptance < 1.0:
-            raise ValueError(f"min_acceptance must be in [0, 1), got {self.min_acceptance}.")
-        if self.headroom < 1.0:
-            raise ValueError(f"headroom must be >= 1.0, got {self.headroom}.")
+        for name in ("block_size", "num_partitions", "torch_threads", "max_rounds"):
+            value = getattr(self, name)
+            if value is None and name == "num_partitions":
+                continue
+            if isinstance(value, bool) or not isinstance(value, Integral) or value < 1:
+                extra = " or None (Spark's default)" if name == "num_partitions" else ""
+                raise ValueError(f"config[{name!r}] must be an integer >= 1{extra}, got {value!r}.")
+        for name, low, high in (("min_acceptance", 0.0, 1.0), ("headroom", 1.0, math.inf)):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, Real) or not low <= value < high:
+                accepted = f"in [{low:g}, {high:g})" if high < math.inf else f">= {low:g}"
+                raise ValueError(f"config[{name!r}] must be a number {accepted}, got {value!r}.")
+        if not isinstance(self.persist, (bool, np.bool_)):
+            raise ValueError(f"config['persist'] must be true or false, got {self.persist!r}.")
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any] | None) -> "SamplingConfig":

@@ -16,8 +16,10 @@ import numpy as np
 import pandas as pd
 
 from genesis_spark.core.blocks import SamplingConfig
-from genesis_spark.core.columns import MAX_CLASSES, missing_column_error
+from genesis_spark.core.columns import MAX_CLASSES, check_identifier_mode, missing_column_error
 from genesis_spark.core.scoring import ScoreThresholds
+from genesis_spark.synth.config import CONFIG_KEYS as GENERATOR_CONFIG_KEYS
+from genesis_spark.synth.config import resolve_config
 
 logger = logging.getLogger(__name__)
 
@@ -243,3 +245,43 @@ def split_config(config: Mapping[str, Any] | None) -> tuple[dict[str, Any], dict
     sampling = {k: v for k, v in config.items() if k in SAMPLING_CONFIG_KEYS}
     generator = {k: v for k, v in config.items() if k not in SAMPLING_CONFIG_KEYS}
     return generator, sampling
+
+
+#: Every key an augment ``config`` accepts: the generator's and the sampling and scoring ones.
+AUGMENT_CONFIG_KEYS: tuple[str, ...] = tuple(sorted({*GENERATOR_CONFIG_KEYS, *SAMPLING_CONFIG_KEYS}))
+
+
+def check_augment_config(config: Mapping[str, Any] | None) -> None:
+    """Check every key and value of an augment ``config`` before any work; raise ValueError naming the key.
+
+    Each key has one rule, kept where the setting is used: generator keys by the generator's
+    ``synth.config.resolve_config``, block sampling keys by ``SamplingConfig``, thresholds by
+    ``ScoreThresholds``, ``identifier_columns`` by ``check_identifier_mode``; ``label_sample_rows``
+    (an integer >= 1) and ``score`` (true or false) here. An unknown key gets the closest accepted one.
+
+    Example::
+
+        check_augment_config({"epoch": 5})   # ValueError: ... unknown key 'epoch'. Did you mean 'epochs'? ...
+    """
+    generator, sampling = split_config(config)
+    for key in generator:
+        if key not in GENERATOR_CONFIG_KEYS:
+            close = difflib.get_close_matches(str(key), AUGMENT_CONFIG_KEYS, n=1)
+            hint = f" Did you mean {close[0]!r}?" if close else ""
+            raise ValueError(f"config has an unknown key {key!r}.{hint} "
+                             f"Accepted keys: {', '.join(AUGMENT_CONFIG_KEYS)}.")
+    try:
+        resolve_config(generator)
+    except TypeError as exc:  # the generator's wrong-type errors: one error type for every config key
+        raise ValueError(str(exc)) from None
+    SamplingConfig.from_config(sampling)
+    ScoreThresholds.from_config(sampling)
+    check_identifier_mode(sampling.get("identifier_columns"))
+    rows = sampling.get("label_sample_rows")
+    if rows is not None and (isinstance(rows, bool) or not isinstance(rows, (int, np.integer)) or rows < 1):
+        raise ValueError(f"config['label_sample_rows'] must be an integer >= 1 (rows of the other classes the "
+                         f"label model is fitted on), got {rows!r}.")
+    score = sampling.get("score")
+    if score is not None and not isinstance(score, (bool, np.bool_)):
+        raise ValueError(f"config['score'] must be true (score and filter the synthetic rows) or false, "
+                         f"got {score!r}.")

@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import math
 from collections import OrderedDict
 from dataclasses import dataclass, field
+from numbers import Real
 from typing import Any, Mapping, Sequence
 
 import numpy as np
@@ -47,17 +49,20 @@ class ScoreThresholds:
     min_label_prob: float = 0.05
 
     def __post_init__(self) -> None:
-        for name in ("min_realism", "min_label_prob"):
+        for name in ("min_realism", "min_label_prob", "min_dcr"):
             value = getattr(self, name)
-            if not 0.0 <= value <= 1.0:
-                raise ValueError(f"{name} must be in [0, 1] (it is a probability-like score), got {value}.")
-        if self.min_dcr < 0:
-            raise ValueError(f"min_dcr must be >= 0 (it is a distance), got {self.min_dcr}.")
+            unit = name != "min_dcr"
+            if isinstance(value, bool) or not isinstance(value, Real) or not (
+                    0.0 <= value <= 1.0 if unit else 0.0 <= value < math.inf):
+                accepted = ("in [0, 1] (it is a probability-like score)" if unit
+                            else ">= 0 (it is a distance)")
+                raise ValueError(f"config[{name!r}] must be a number {accepted}, got {value!r}.")
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any] | None) -> "ScoreThresholds":
         """Read ``min_realism``, ``min_dcr`` and ``min_label_prob`` from a config dict (others ignored)."""
-        return cls(**{name: float(value) for name, value in fields_from_config(cls, config).items()})
+        return cls(**{name: float(value) if isinstance(value, Real) and not isinstance(value, bool) else value
+                      for name, value in fields_from_config(cls, config).items()})
 
     def by_score(self) -> dict[str, float]:
         """The minimum per score column."""

@@ -16,8 +16,10 @@ import logging
 from pathlib import Path
 from typing import Any, ClassVar
 
+from genesis_spark.core.plan import check_augment_config, check_ratio
 from genesis_spark.pipeline.context import QualityGateError, RunContext
-from genesis_spark.pipeline.params import Param, bind_params
+from genesis_spark.pipeline.params import NON_NEGATIVE, POSITIVE, UNIT_CLOSED, UNIT_OPEN, Param, Range, bind_params
+from genesis_spark.quality.classifiers import CLASSIFIERS
 
 logger = logging.getLogger(__name__)
 
@@ -110,7 +112,8 @@ class LoadDelta(Step):
 
     name = "load_delta"
     spec = (Param("path", (str,), required=True, path=True, doc="Delta table folder."),
-            Param("version", (int, str), doc="Version number, a tag name, or 'latest' (default: newest)."))
+            Param("version", (int, str), bounds=NON_NEGATIVE,
+                  doc="Version number, a tag name, or 'latest' (default: newest)."))
 
     def run(self, ctx: RunContext) -> None:
         _read_into_frame(ctx, self["path"], "delta", version=self["version"])
@@ -160,7 +163,8 @@ class Split(Step):
 
     name = "split"
     spec = (Param("target_column", (str,), required=True, doc="Class label column to stratify on."),
-            Param("test_size", (float,), default=0.2, doc="Share of each class held out, in (0, 1)."),
+            Param("test_size", (float,), default=0.2, bounds=UNIT_OPEN,
+                  doc="Share of each class held out (0.2: a fifth of its rows)."),
             Param("seed", (int,), default=42, doc="Seed of the row-hash split."))
 
     def run(self, ctx: RunContext) -> None:
@@ -177,12 +181,15 @@ class AugmentImbalanced(Step):
 
     name = "augment_imbalanced"
     spec = (Param("target_column", (str,), required=True, doc="Class label column."),
-            Param("ratio", (float,), required=True, doc="Minority share wanted in the output, in (0, 1)."),
+            Param("ratio", (float,), required=True, bounds=UNIT_OPEN, rule=check_ratio,
+                  doc="Minority share wanted in the output (0.3: 30% of the rows)."),
             Param("strategy", (str,), default="oversample", choices=("oversample", "smote", "undersample"),
                   doc="oversample (CTGAN), smote (SMOTENC baseline) or undersample."),
             Param("discrete_columns", (list,), doc="Discrete columns (object columns are always discrete)."),
-            Param("config", (dict,), doc="Generator settings, e.g. {epochs: 300, batch_size: 500}."),
-            Param("seed", (int,), doc="Seed (default: the pipeline's seed, else 0)."))
+            Param("config", (dict,), rule=check_augment_config,
+                  doc="Generator, sampling and scoring settings, e.g. {epochs: 300, batch_size: 500, "
+                      "min_realism: 0.01}; every key and value is checked when the pipeline is built."),
+            Param("seed", (int,), bounds=NON_NEGATIVE, doc="Seed (default: the pipeline's seed, else 0)."))
 
     def run(self, ctx: RunContext) -> None:
         frame = ctx.require_frame(self.name)
@@ -236,11 +243,13 @@ class Evaluate(Step):
 
     name = "evaluate"
     spec = (Param("target_column", (str,), doc="Class label column (must match augment_imbalanced's)."),
-            Param("min_score", (float,), default=0.0, doc="Lowest acceptable overall quality score, in [0, 1]."),
+            Param("min_score", (float,), default=0.0, bounds=UNIT_CLOSED,
+                  doc="Lowest acceptable overall quality score."),
             Param("fail_on_low_score", (bool,), default=False,
                   doc="Fail the run (writing nothing) when the score is below min_score."),
-            Param("sample_size", (int,), default=EVAL_SAMPLE_ROWS, doc="Rows per side sampled for scoring."),
-            Param("seed", (int,), default=0, doc="Seed of the evaluation samples."))
+            Param("sample_size", (int,), default=EVAL_SAMPLE_ROWS, bounds=POSITIVE,
+                  doc="Rows per side sampled for scoring."),
+            Param("seed", (int,), default=0, bounds=NON_NEGATIVE, doc="Seed of the evaluation samples."))
 
     def run(self, ctx: RunContext) -> None:
         from genesis_spark.quality.evaluator import QualityEvaluator
@@ -264,12 +273,13 @@ class PrivacyAudit(Step):
     """Distance-to-closest-record audit of the synthetic rows; by default it reports and does not fail the run."""
 
     name = "privacy_audit"
-    spec = (Param("threshold", (float,), default=0.9, doc="Lowest acceptable privacy score, in [0, 1]."),
+    spec = (Param("threshold", (float,), default=0.9, bounds=UNIT_CLOSED, doc="Lowest acceptable privacy score."),
             Param("fail_on_low_score", (bool,), default=False,
                   doc="Fail the run (writing nothing) when the privacy score is below threshold."),
             Param("target_column", (str,), doc="Class label column (default: augment_imbalanced's)."),
-            Param("sample_size", (int,), default=EVAL_SAMPLE_ROWS, doc="Synthetic rows sampled for the audit."),
-            Param("seed", (int,), default=0, doc="Seed of the samples."))
+            Param("sample_size", (int,), default=EVAL_SAMPLE_ROWS, bounds=POSITIVE,
+                  doc="Synthetic rows sampled for the audit."),
+            Param("seed", (int,), default=0, bounds=NON_NEGATIVE, doc="Seed of the samples."))
 
     def run(self, ctx: RunContext) -> None:
         from genesis_spark.quality.evaluator import QualityEvaluator
@@ -303,6 +313,7 @@ class CompareModels(Step):
     name = "compare_models"
     spec = (Param("target_column", (str,), required=True, doc="Class label column."),
             Param("classifiers", (list, str), default=["random_forest", "hist_gradient_boosting"],
+                  choices=tuple(CLASSIFIERS),
                   doc="Classifiers to compare: random_forest, hist_gradient_boosting, logistic_regression. "
                       "The first gives the unsuffixed metrics and the verdict fail_on_worse reads."),
             Param("include_smote", (bool,), default=True, doc="Also train on SMOTENC-resampled data."),
@@ -310,10 +321,11 @@ class CompareModels(Step):
                   doc="Also train on the real rows with balanced class weights."),
             Param("fail_on_worse", (bool,), default=False,
                   doc="Fail the run (writing nothing) when the first classifier's verdict is hurt."),
-            Param("n_bootstrap", (int,), default=1000, doc="Resamples of the test rows for the gain's interval."),
-            Param("confidence", (float,), default=0.95, doc="Coverage of the gain's interval, in (0, 1)."),
-            Param("sample_size", (int,), default=200_000, doc="Most rows of each training set used."),
-            Param("seed", (int,), default=0, doc="Seed of the models, samples and bootstrap."))
+            Param("n_bootstrap", (int,), default=1000, bounds=Range(low=10),
+                  doc="Resamples of the test rows for the gain's interval."),
+            Param("confidence", (float,), default=0.95, bounds=UNIT_OPEN, doc="Coverage of the gain's interval."),
+            Param("sample_size", (int,), default=200_000, bounds=POSITIVE, doc="Most rows of each training set used."),
+            Param("seed", (int,), default=0, bounds=NON_NEGATIVE, doc="Seed of the models, samples and bootstrap."))
 
     def run(self, ctx: RunContext) -> None:
         from genesis_spark.quality.utility import compare_models

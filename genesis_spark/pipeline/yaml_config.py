@@ -19,6 +19,10 @@ Relative paths in the file are relative to the file's folder; relative paths giv
 top-level key (``lakehouse=/tmp/lake``, ``seed=3``) or ``STEP.PARAM[.SUBKEY...]``
 (``augment_imbalanced.config.epochs=5``) or ``N.PARAM`` with N the 1-based step index;
 VALUE is parsed as a YAML scalar (``5`` -> int, ``true`` -> bool, ``[a, b]`` -> list).
+
+Every value, overrides included, is checked when the pipeline is built (types, ranges such as
+``ratio`` in (0, 1), and each key and value of ``augment_imbalanced``'s ``config``), so
+``genesis pipeline validate`` reports it and ``genesis pipeline run`` stops before the engine starts.
 """
 from __future__ import annotations
 
@@ -198,8 +202,8 @@ def build_pipeline(doc: dict, source: str | Path = "<pipeline>", base_dir: str |
     if sink not in SINK_MODES:
         raise PipelineConfigError(f"{at(doc, 'sink')}: unknown sink {sink!r}; use one of: {', '.join(SINK_MODES)}.")
     seed = doc.get("seed")
-    if seed is not None and (not isinstance(seed, int) or isinstance(seed, bool)):
-        raise PipelineConfigError(f"{at(doc, 'seed')}: 'seed' must be an integer, got {seed!r}.")
+    if seed is not None and (not isinstance(seed, int) or isinstance(seed, bool) or seed < 0):
+        raise PipelineConfigError(f"{at(doc, 'seed')}: 'seed' must be an integer >= 0, got {seed!r}.")
     tables = doc.get("tables") or {}
     if not isinstance(tables, dict) or set(tables) - set(DEFAULT_TABLES):
         raise PipelineConfigError(f"{at(doc, 'tables')}: 'tables' maps {', '.join(DEFAULT_TABLES)} to table names, "

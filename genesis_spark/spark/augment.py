@@ -36,6 +36,7 @@ from genesis_spark.core.plan import (
     DEFAULT_SEED,
     AugmentPlan,
     AugmentResult,
+    check_augment_config,
     check_discrete_columns,
     check_ratio,
     check_strategy,
@@ -125,6 +126,7 @@ def augment_spark(df, target_column: str, ratio: float, strategy: str = "oversam
     training rows, plan, sampling reports). Arguments as ``augment_imbalanced_spark``; ``generator``
     (a fitted ``SyntheticGenerator``, one raised class only) skips the fit."""
     strategy, discrete, is_float = _validate(df, target_column, ratio, strategy, discrete_columns)
+    check_augment_config(config)  # every key and value, before any work
     generator_config, sampling_config = split_config(config)
     identifiers = check_identifier_mode(sampling_config.get("identifier_columns"))
     seed = DEFAULT_SEED if seed is None else int(seed)

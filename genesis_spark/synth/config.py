@@ -1,6 +1,7 @@
 """Validated CTGAN configuration: defaults, accepted keys and their types."""
 from __future__ import annotations
 
+import difflib
 from numbers import Real
 from typing import Any
 
@@ -32,9 +33,12 @@ DEFAULT_CONFIG: dict[str, Any] = {
 }
 ALIASES = {"lr": ("generator_lr", "discriminator_lr"), "weight_decay": ("generator_decay", "discriminator_decay")}
 _POSITIVE_INT = {"epochs", "batch_size", "embedding_dim", "pac", "discriminator_steps"}
-_NON_NEGATIVE_FLOAT = {"generator_lr", "discriminator_lr", "generator_decay", "discriminator_decay"}
+_POSITIVE_FLOAT = {"generator_lr", "discriminator_lr"}
+_NON_NEGATIVE_FLOAT = {"generator_decay", "discriminator_decay"}
 _BOOL = {"log_frequency", "verbose", "clip", "sample_bf16", "calibrate_states"}
 _DIMS = {"generator_dim", "discriminator_dim"}
+#: Every key ``resolve_config`` accepts: the settings and their shorthands.
+CONFIG_KEYS: tuple[str, ...] = tuple(sorted([*DEFAULT_CONFIG, *ALIASES]))
 
 
 def _is_int(value: Any) -> bool:
@@ -46,8 +50,12 @@ def _check(key: str, value: Any) -> Any:
         if not _is_int(value) or value < 1:
             raise TypeError(f"config[{key!r}] must be a positive int, got {value!r}.")
         return int(value)
+    if key in _POSITIVE_FLOAT:
+        if isinstance(value, bool) or not isinstance(value, Real) or not value > 0:
+            raise TypeError(f"config[{key!r}] must be a number > 0 (a learning rate), got {value!r}.")
+        return float(value)
     if key in _NON_NEGATIVE_FLOAT:
-        if isinstance(value, bool) or not isinstance(value, Real) or value < 0:
+        if isinstance(value, bool) or not isinstance(value, Real) or not value >= 0:
             raise TypeError(f"config[{key!r}] must be a non-negative number, got {value!r}.")
         return float(value)
     if key in _BOOL:
@@ -110,11 +118,16 @@ def resolve_config(config: dict[str, Any] | None) -> dict[str, Any]:
         if key in ALIASES:
             for target in ALIASES[key]:
                 if target not in config:
-                    out[target] = _check(target, value)
+                    try:
+                        out[target] = _check(target, value)
+                    except TypeError as exc:  # name the shorthand the user wrote
+                        raise TypeError(str(exc).replace(f"config[{target!r}]", f"config[{key!r}] (it sets "
+                                                         f"{' and '.join(ALIASES[key])})", 1)) from None
             continue
         if key not in DEFAULT_CONFIG:
-            accepted = ", ".join(sorted([*DEFAULT_CONFIG, *ALIASES]))
-            raise ValueError(f"Unknown config key {key!r}. Accepted keys: {accepted}.")
+            close = difflib.get_close_matches(str(key), CONFIG_KEYS, n=1)
+            hint = f" Did you mean {close[0]!r}?" if close else ""
+            raise ValueError(f"Unknown config key {key!r}.{hint} Accepted keys: {', '.join(CONFIG_KEYS)}.")
         out[key] = _check(key, value)
     if out["batch_size"] % out["pac"] != 0 or out["batch_size"] % 2 != 0:
         raise ValueError(
