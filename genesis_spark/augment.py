@@ -25,6 +25,7 @@ from genesis_spark.core.plan import (
     check_augment_config,
     check_discrete_columns,
     check_ratio,
+    check_rows_to_fit,
     check_strategy,
     check_target_column,
     check_target_values,
@@ -195,6 +196,8 @@ def augment(df: pd.DataFrame, target_column: str, ratio: float, strategy: str = 
     identifiers = check_identifier_mode(split_config(config)[1].get("identifier_columns"))
     seed = DEFAULT_SEED if seed is None else int(seed)
     plan = plan_augmentation(counts, target_column, ratio, strategy)
+    if strategy == "oversample" and generator is None:
+        check_rows_to_fit(plan)
     empty = df.iloc[0:0]
     discrete = infer_discrete_columns(df, declared, target_column)
     if plan.no_op:

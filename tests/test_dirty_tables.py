@@ -100,3 +100,21 @@ def test_duplicate_column_names_are_one_clear_error_on_both_engines(spark, tmp_p
     frame = pd.DataFrame([[1.0, 2, 3.0, 0], [2.0, 3, 4.0, 1]], columns=["amount", "hour", "amount", "is_fraud"])
     with pytest.raises(ValueError, match="The input has the column name 'amount' 2 times"):
         augment(frame, TARGET_COLUMN, 0.6)
+
+
+def test_a_tiny_minority_is_refused_the_same_way_on_both_engines(spark, transactions):
+    from genesis_spark.core.plan import MIN_ROWS_TO_FIT
+
+    legit = transactions[transactions[TARGET_COLUMN] == 0].head(400)
+    fraud = transactions[transactions[TARGET_COLUMN] == 1]
+    tiny = pd.concat([legit, fraud.head(MIN_ROWS_TO_FIT - 1)], ignore_index=True)
+    message = (rf"Class {TARGET_COLUMN}=1 has {MIN_ROWS_TO_FIT - 1} real row\(s\); fitting a generator needs at "
+               rf"least {MIN_ROWS_TO_FIT}\.")
+    with pytest.raises(ValueError, match=message):
+        augment(tiny, TARGET_COLUMN, 0.3, config=CONFIG)
+    with pytest.raises(ValueError, match=message):
+        augment_spark(spark.createDataFrame(tiny), TARGET_COLUMN, 0.3, config=CONFIG)
+    # at the minimum the generator fits
+    enough = pd.concat([legit, fraud.head(MIN_ROWS_TO_FIT)], ignore_index=True)
+    result = augment(enough, TARGET_COLUMN, 0.3, config=CONFIG, seed=1)
+    assert int((result.augmented[TARGET_COLUMN] == 1).sum()) == round(0.3 * len(result.augmented))

@@ -130,6 +130,24 @@ class AugmentPlan:
         return out
 
 
+#: Fewest real rows of a class a generator is fitted on (both engines): below it a CTGAN has nothing
+#: to learn a distribution from and would only echo a handful of rows.
+MIN_ROWS_TO_FIT = 10
+
+
+def check_rows_to_fit(plan: "AugmentPlan") -> None:
+    """Refuse, before any work, to fit a generator on a class with fewer than ``MIN_ROWS_TO_FIT`` real rows.
+
+    Not called with a pre-fitted generator (``load_generator``): it learned elsewhere.
+    """
+    small = {label: plan.class_counts[label] for label in plan.add if plan.class_counts[label] < MIN_ROWS_TO_FIT}
+    if small:
+        label, n = min(small.items(), key=lambda item: item[1])
+        raise ValueError(f"Class {plan.target_column}={label!r} has {n} real row(s); fitting a generator needs at "
+                         f"least {MIN_ROWS_TO_FIT}. Collect more rows of it, pass a generator fitted elsewhere "
+                         "(load_generator), or use strategy='smote'.")
+
+
 def plan_augmentation(class_counts: Mapping[Any, int], target_column: str, ratio: float,
                       strategy: str = "oversample") -> AugmentPlan:
     """Work out how many rows each class gains (or keeps) so every class reaches ``ratio``.

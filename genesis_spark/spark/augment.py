@@ -39,6 +39,7 @@ from genesis_spark.core.plan import (
     check_augment_config,
     check_discrete_columns,
     check_ratio,
+    check_rows_to_fit,
     check_strategy,
     check_target_column,
     check_target_values,
@@ -133,6 +134,8 @@ def augment_spark(df, target_column: str, ratio: float, strategy: str = "oversam
     counts, n_missing = _class_counts(df, target_column)
     check_target_values(counts, target_column, is_float=is_float, n_missing=n_missing)
     plan = plan_augmentation(counts, target_column, ratio, strategy)
+    if strategy == "oversample" and generator is None:
+        check_rows_to_fit(plan)
     empty = df.limit(0)
     if plan.no_op:
         return AugmentResult(df, empty, plan)
