@@ -108,3 +108,15 @@ def test_demo_writes_data_lakehouse_report_and_prints_where(tmp_path, capsys):
     assert re.search(r"  random_forest: (helped|no_change|hurt): PR-AUC", out)
     assert re.search(r"  hist_gradient_boosting: (helped|no_change|hurt): PR-AUC", out)
     assert "utility_verdict " in out and "utility_verdict_hist_gradient_boosting" not in out
+
+
+def test_a_spark_write_error_is_one_short_line_without_java_frames(project, capsys):
+    blocker = project / "lake_is_a_file"
+    blocker.write_text("not a folder\n")
+    code = cli.main(["pipeline", "run", "pipeline.yaml", "--engine", "spark", *SMOTE, "--set", "evaluate.min_score=0.5",
+                     "--set", f"lakehouse={blocker}"])
+    assert code == 1
+    line = _error_line(capsys)
+    assert "\tat " not in line and " at org." not in line and " at java." not in line and "Caused by" not in line
+    assert len(line) < 600, line
+    assert not (project / "data_versions").exists() and not (project / "data" / "augmented_transactions.csv").exists()

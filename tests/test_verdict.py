@@ -64,7 +64,7 @@ def test_every_run_reports_gains_with_intervals_and_a_verdict_per_classifier(eng
     assert [line.split(":")[0] for line in headline] == CLASSIFIERS
     runs = DeltaTable(str(tmp_path / "lakehouse" / "runs")).to_pandas()
     assert runs["utility_verdict"].tolist() == [metrics["utility_verdict"]]
-    assert json.loads(runs["metrics"][0])["utility_verdict_hist_gradient_boosting"] == \
+    assert dict(runs["text_metrics"][0])["utility_verdict_hist_gradient_boosting"] == \
         metrics["utility_verdict_hist_gradient_boosting"]
 
 

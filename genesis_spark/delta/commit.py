@@ -26,7 +26,9 @@ import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
 from genesis_spark.delta.metadata import CommitInfo
+from genesis_spark.delta.schema import check_fields, fields_from_json
 from genesis_spark.delta.sink import check_mode, commit_idempotent
+from genesis_spark.delta.tables import is_catalog_name
 
 logger = logging.getLogger(__name__)
 
@@ -207,8 +209,8 @@ def commit_files(table_path: str | Path, files: Sequence[DataFile], mode: str, i
         committed.append(True)
         if DeltaTable.is_deltatable(uri):
             table = DeltaTable(uri)
-            _check_schema(uri, table, delta_schema, mode)
-            table.create_write_transaction(actions, mode, delta_schema, commit_properties=properties())
+            table.create_write_transaction(actions, mode, _write_schema(uri, table, delta_schema, mode),
+                                           commit_properties=properties())
             return
         try:
             create_table_with_add_actions(uri, delta_schema, actions, mode="error", commit_properties=properties())
@@ -219,8 +221,8 @@ def commit_files(table_path: str | Path, files: Sequence[DataFile], mode: str, i
             if (DeltaTable(uri).transaction_version(info.app_id) or -1) >= info.run_id:
                 return
             table = DeltaTable(uri)
-            _check_schema(uri, table, delta_schema, mode)
-            table.create_write_transaction(actions, mode, delta_schema, commit_properties=properties())
+            table.create_write_transaction(actions, mode, _write_schema(uri, table, delta_schema, mode),
+                                           commit_properties=properties())
 
     version = commit_idempotent(uri, info, commit)
     if committed:
@@ -234,18 +236,12 @@ def _table_uri(table_path: str | Path) -> str:
     return text if "://" in text else str(Path(text.removeprefix("file:")).resolve())
 
 
-def _check_schema(uri: str, table, schema, mode: str) -> None:
-    current = json.loads(table.schema().to_json())["fields"]
-    new = json.loads(schema.to_json())["fields"]
-    def strip(fields: list) -> list[tuple[str, str]]:
-        return [(f["name"], f["type"] if isinstance(f["type"], str) else json.dumps(f["type"], sort_keys=True))
-                for f in fields]
-
-    if mode == "append" and strip(current) != strip(new):
-        raise ValueError(
-            f"Cannot append to Delta table {uri}: its schema is "
-            f"{', '.join(f'{n} {t}' for n, t in strip(current))} but the new rows have "
-            f"{', '.join(f'{n} {t}' for n, t in strip(new))}. Write with mode='overwrite', or align the columns.")
+def _write_schema(uri: str, table, schema, mode: str):
+    """The schema an existing table's new version declares: the table's own on append (after the check), else ``schema``."""
+    if mode != "append":
+        return schema
+    check_fields(uri, fields_from_json(table.schema().to_json()), fields_from_json(schema.to_json()), mode)
+    return table.schema()
 
 
 def _referenced_paths(table_path: str | Path) -> set[str]:
@@ -283,7 +279,10 @@ def orphan_stage_dirs(table_path: str | Path) -> list[str]:
 
 
 def remove_stage_dir(table_path: str | Path, stage_dir: str) -> bool:
-    """Delete one staging folder if no version of the table references it; True when it was removed."""
+    """Delete one staging folder if no version of the table references it; True when it was removed.
+
+    A table folder left empty by it (staging was all it held: no table yet) goes too.
+    """
     import shutil
 
     if not stage_dir.startswith(STAGE_PREFIX) or "/" in stage_dir:
@@ -293,16 +292,20 @@ def remove_stage_dir(table_path: str | Path, stage_dir: str) -> bool:
         logger.warning("not removing %s/%s: a Delta version references its files", root, stage_dir)
         return False
     target = root / stage_dir
-    if target.exists():
-        shutil.rmtree(target)
-        return True
-    return False
+    if not target.exists():
+        return False
+    shutil.rmtree(target)
+    if root.is_dir() and not any(root.iterdir()):  # the folder only held this staging: the table never existed
+        root.rmdir()
+    return True
 
 
-def cleanup_orphans(table_path: str | Path, min_age_seconds: float = 3600.0) -> list[str]:
+def cleanup_orphans(table_path: str | Path, min_age_seconds: float = 3600.0,
+                    keep: Sequence[str] = ()) -> list[str]:
     """Remove staging folders no Delta version references and older than ``min_age_seconds``; return their names.
 
-    The age guard keeps folders of writes still in progress. Local tables only.
+    The age guard keeps folders of writes still in progress; ``keep`` names folders never to remove
+    (the current run's own). Local tables only.
 
     Example::
 
@@ -312,8 +315,28 @@ def cleanup_orphans(table_path: str | Path, min_age_seconds: float = 3600.0) -> 
     removed = []
     now = time.time()
     for name in orphan_stage_dirs(root):
+        if name in keep:
+            continue
         if now - (root / name).stat().st_mtime >= min_age_seconds and remove_stage_dir(root, name):
             removed.append(name)
     if removed:
         logger.info("removed %d orphan staging folders under %s", len(removed), root)
+    return removed
+
+
+def sweep_orphans(table_paths: Sequence[str], keep: Sequence[str] = (), min_age_seconds: float = 3600.0) -> list[str]:
+    """``cleanup_orphans`` for each local table of ``table_paths`` (catalog names and URLs skipped); never raises.
+
+    ``Pipeline`` calls it when a run starts its commit, for every table the run writes, so staging
+    folders left by killed runs (older than ``min_age_seconds``) do not pile up; ``keep`` holds the
+    run's own staging folders. Returns ``<table>/<folder>`` for each folder removed.
+    """
+    removed = []
+    for path in dict.fromkeys(str(p) for p in table_paths):
+        if "://" in path or is_catalog_name(path):
+            continue
+        try:
+            removed += [f"{path}/{name}" for name in cleanup_orphans(path, min_age_seconds, keep)]
+        except Exception:  # noqa: BLE001 - housekeeping must never fail a run
+            logger.warning("could not sweep orphan staging folders under %s", path, exc_info=True)
     return removed

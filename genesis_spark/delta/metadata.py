@@ -69,13 +69,17 @@ class CommitInfo:
         }
 
     def metadata(self) -> dict[str, str]:
-        """Flat string metadata for delta-rs ``custom_metadata`` (nested values as JSON)."""
+        """Flat string metadata for delta-rs ``custom_metadata`` (nested values as JSON).
+
+        A None value (``source_version`` of a CSV/Parquet source) is left out: delta-rs keys hold
+        strings only, and ``parse_commit_metadata`` reads the missing key back as None.
+        """
         out: dict[str, str] = {}
         for key, value in self.as_dict().items():
+            if value is None:
+                continue
             if isinstance(value, (dict, list)):
                 text = json.dumps(value, sort_keys=True, default=_jsonable)
-            elif value is None:
-                text = ""
             else:
                 text = str(value)
             out[KEY_PREFIX + key] = text
@@ -97,8 +101,8 @@ def parse_commit_metadata(commit: Mapping[str, Any]) -> dict[str, Any]:
     """The genesis run facts of one commit-info dict (from ``DeltaTable.history()``), or ``{}``.
 
     Reads the ``genesis.*`` keys written by delta-rs, or a JSON ``userMetadata`` written
-    by Spark; ``run_id``/``source_version`` come back as ints, ``metrics`` as a dict and
-    ``tags`` as a list.
+    by Spark; ``run_id``/``source_version`` come back as ints (``source_version`` None when the
+    run read no Delta version: missing, empty or null), ``metrics`` as a dict and ``tags`` as a list.
     """
     found: dict[str, Any] = {}
     user = commit.get("userMetadata")
@@ -124,4 +128,7 @@ def parse_commit_metadata(commit: Mapping[str, Any]) -> dict[str, Any]:
         value = found.get(key)
         if isinstance(value, str):
             found[key] = int(value) if value.strip().lstrip("-").isdigit() else None
+    if found.get("source_version") is not None and found["source_version"] < 0:
+        found["source_version"] = None  # -1: the "no version" marker of older runs
+    found.setdefault("source_version", None)
     return found

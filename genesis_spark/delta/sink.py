@@ -9,17 +9,26 @@ A sink has two calls, used by ``Pipeline.run``:
   version per table, carrying ``info``'s metadata and the app transaction
   ``(info.app_id, info.run_id)``; a table that already holds that run is left alone.
 * ``abort(staged)`` after a failure: remove whatever staging left behind.
+* ``check(staged, planned)`` before any commit of a run: refuse (``SchemaMismatchError``, one
+  line) a write whose columns or types differ from its existing table's
+  (``genesis_spark.delta.schema``); ``planned`` adds tables written later in the run with a
+  known schema (the ``runs`` row).
+
+Appends never widen a table (``commit_all`` refuses a changed schema too); an ``overwrite``
+through the sink itself replaces the table's schema, which ``Pipeline`` refuses up front with
+``check``.
 """
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Literal, Protocol, Sequence, runtime_checkable
+from typing import Any, Callable, Literal, Mapping, Protocol, Sequence, runtime_checkable
 
 import pyarrow as pa
 
 from genesis_spark.delta.metadata import CommitInfo
+from genesis_spark.delta.schema import Fields, check_fields, fields_from_arrow, table_fields
 from genesis_spark.delta.tables import committed_runs, is_delta_table, table_version
 
 logger = logging.getLogger(__name__)
@@ -56,6 +65,10 @@ class DeltaSink(Protocol):
 
     def abort(self, staged: Sequence[StagedWrite]) -> None:
         """Discard staged writes (after a failed run)."""
+        ...
+
+    def check(self, staged: Sequence[StagedWrite], planned: Mapping[str, Fields] | None = None) -> None:
+        """Raise ``SchemaMismatchError`` when a write's (or a planned table's) columns differ from its table's."""
         ...
 
 
@@ -124,8 +137,20 @@ class ArrowDeltaSink:
             data = pa.Table.from_pandas(frame, preserve_index=False)
         return StagedWrite(table_path=str(table_path), mode=mode, payload=data, name=Path(table_path).name)
 
+    def check(self, staged: Sequence[StagedWrite], planned: Mapping[str, Fields] | None = None) -> None:
+        """Refuse (``SchemaMismatchError``) any write whose columns or types differ from its existing table's."""
+        for write in staged:
+            check_fields(write.table_path, table_fields(write.table_path), fields_from_arrow(write.payload.schema),
+                         write.mode)
+        for path, fields in (planned or {}).items():
+            check_fields(path, table_fields(path), fields, "append")
+
     def commit_all(self, staged: Sequence[StagedWrite], info: CommitInfo) -> dict[str, int]:
-        """One ``write_deltalake`` per staged table, each carrying ``info`` and its app transaction."""
+        """One ``write_deltalake`` per staged table, each carrying ``info`` and its app transaction.
+
+        An append must bring the table's columns and types (``SchemaMismatchError`` otherwise:
+        never widened); an overwrite replaces the table's schema with the frame's.
+        """
         from deltalake import CommitProperties, Transaction, write_deltalake
 
         versions: dict[str, int] = {}
@@ -134,10 +159,17 @@ class ArrowDeltaSink:
                 Path(write.table_path).mkdir(parents=True, exist_ok=True)
                 properties = CommitProperties(custom_metadata=info.metadata(),
                                               app_transactions=[Transaction(info.app_id, info.run_id)])
-                exists = is_delta_table(write.table_path)
-                write_deltalake(write.table_path, write.payload, mode=write.mode if exists else "overwrite",
-                                schema_mode=("merge" if write.mode == "append" else "overwrite") if exists else None,
-                                commit_properties=properties)
+                data = write.payload
+                current = table_fields(write.table_path)
+                if current is None:
+                    write_deltalake(write.table_path, data, mode="overwrite", commit_properties=properties)
+                elif write.mode == "append":
+                    check_fields(write.table_path, current, fields_from_arrow(data.schema), "append")
+                    write_deltalake(write.table_path, data.select(list(current)), mode="append",
+                                    commit_properties=properties)
+                else:
+                    write_deltalake(write.table_path, data, mode="overwrite", schema_mode="overwrite",
+                                    commit_properties=properties)
 
             versions[write.table_path] = commit_idempotent(write.table_path, info, commit)
         return versions

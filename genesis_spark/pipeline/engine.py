@@ -133,8 +133,16 @@ class PandasEngine:
         """A copy of ``frame`` with constant columns added."""
         return frame.assign(**dict(values))
 
-    def from_records(self, records: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
-        """A pandas DataFrame from records."""
+    def from_records(self, records: Sequence[Mapping[str, Any]], schema: Any = None) -> Any:
+        """A pandas DataFrame from records; with an Arrow ``schema``, an Arrow table of exactly that schema.
+
+        The typed form is what the ``runs`` table is written from (``genesis_spark.delta.runs``):
+        map columns from dicts, a UTC timestamp, nulls kept as nulls.
+        """
+        if schema is not None:
+            from genesis_spark.delta.runs import records_arrow
+
+            return records_arrow(list(records), schema)
         return pd.DataFrame.from_records(list(records))
 
     def write_csv(self, frame: pd.DataFrame, path: str | Path) -> None:

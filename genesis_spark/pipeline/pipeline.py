@@ -17,16 +17,18 @@ Run identity is "this exact run id is committed", read from each table's commit 
 from __future__ import annotations
 
 import dataclasses
-import json
 import logging
+import re
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 from genesis_spark.core.engine import SINK_MODES
+from genesis_spark.delta.commit import sweep_orphans
 from genesis_spark.delta.metadata import CommitInfo, config_hash
+from genesis_spark.delta.runs import RUNS_SCHEMA, run_record
+from genesis_spark.delta.schema import fields_from_arrow
 from genesis_spark.delta.tables import committed_runs, is_catalog_name
 from genesis_spark.pipeline.context import QualityGateError, RunContext
 from genesis_spark.core.engine import ENGINES, Engine
@@ -324,41 +326,80 @@ class Pipeline:
         self._check_run_id(committed, ctx.run_id, "by another run while this one ran")
 
     def _commit(self, ctx: RunContext, timings: dict[str, float]) -> dict[str, int]:
+        """Commit the run: sweep old orphan staging folders, check every write's schema, then one version per table.
+
+        Every staged write (and the ``runs`` row) is checked against its existing table before any
+        commit: a changed schema refuses the whole run with one line and no table changes version.
+        """
         self._check_still_free(ctx)
         self._stage_lakehouse(ctx)
+        runs_path = self.table_path("runs") if self.lakehouse is not None else None
+        if runs_path is not None and ctx.sink is None:
+            ctx.sink = ctx.engine.delta_sink()
+        writes = [staged.write for staged in ctx.staged_tables]
+        own_stages = [str(getattr(w.payload, "stage_dir", "")) for w in writes]
+        sweep_orphans([w.table_path for w in writes] + ([runs_path] if runs_path else []), keep=own_stages)
+        check = getattr(ctx.sink, "check", None)
+        if check is not None:  # tables that already hold this run (a half-committed run) are left alone anyway
+            resumed = {_location(path) for path in ctx.resumed_tables}
+            check([w for w in writes if _location(w.table_path) not in resumed],
+                  {runs_path: fields_from_arrow(RUNS_SCHEMA)} if runs_path else None)
         info = self._commit_info(ctx)
         versions: dict[str, int] = {}
         for staged in ctx.staged_tables:
             one = dataclasses.replace(info, message=staged.message, tags=staged.tags)
             versions.update(ctx.sink.commit_all([staged.write], one))
-        if self.lakehouse is not None:
+        if runs_path is not None:
             record = self._run_record(ctx, info, versions, timings)
-            runs_path = self.table_path("runs")
-            if ctx.sink is None:
-                ctx.sink = ctx.engine.delta_sink()
-            write = ctx.sink.stage(runs_path, ctx.engine.from_records([record]), "append")
-            versions.update(ctx.sink.commit_all([write], info))
+            write = ctx.sink.stage(runs_path, ctx.engine.from_records([record], schema=RUNS_SCHEMA), "append")
+            try:
+                versions.update(ctx.sink.commit_all([write], info))
+            except BaseException:
+                ctx.sink.abort([write])  # no staging folder of the runs row outlives a failed commit
+                raise
             ctx.staged_outputs.append(("runs_table", runs_path))
         for staged in ctx.staged_files:
             staged.commit()
         return versions
 
+    def _table_names(self, ctx: RunContext, versions: Mapping[str, int]) -> dict[str, str]:
+        """``{location: name}`` of the tables a run wrote: the lakehouse name, else the folder or catalog name.
+
+        A name two tables would share keeps the first; the later ones are keyed by their location.
+        """
+        lakehouse_keys = {f"{key}_table": key for key in DEFAULT_TABLES}
+        by_location = {staged.write.table_path: staged.output_key for staged in ctx.staged_tables}
+        names: dict[str, str] = {}
+        for location in versions:
+            key = lakehouse_keys.get(by_location.get(location, ""))
+            if key is not None:
+                name = self.tables[key]
+            elif is_catalog_name(location):
+                name = location
+            else:
+                name = Path(location).name or location
+            names[location] = location if name in names.values() else name
+        return names
+
     def _run_record(self, ctx: RunContext, info: CommitInfo, versions: dict[str, int],
                     timings: dict[str, float]) -> dict[str, Any]:
-        return {
-            "run_id": ctx.run_id, "pipeline": self.name, "app_id": self.app_id,
-            "engine": ctx.engine.name,
-            "config": json.dumps(self.to_config(), sort_keys=True, default=str),
-            "config_hash": info.config_hash,
-            "metrics": json.dumps(info.as_dict()["metrics"], sort_keys=True, default=str),
-            "utility_verdict": str(ctx.metrics.get("utility_verdict", "")),  # '' when compare_models did not run
-            "generator_sha256": info.generator_sha256,
-            "source_path": info.source_path,
-            "source_version": -1 if info.source_version is None else int(info.source_version),
-            "versions": json.dumps(versions, sort_keys=True),
-            "timings": json.dumps(timings, sort_keys=True),
-            "timestamp": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        }
+        """The run's ``runs`` row (``genesis_spark.delta.runs.RUNS_SCHEMA``), from the same facts as its commits."""
+        names = self._table_names(ctx, versions)
+        locations = {names[location]: location for location in versions}
+        locations.setdefault(self.tables["runs"], self.table_path("runs"))
+        return run_record(
+            run_id=ctx.run_id, pipeline=self.name, app_id=self.app_id, engine=ctx.engine.name,
+            config=self.to_config(), config_hash=info.config_hash, metrics=info.metrics,
+            generator_sha256=info.generator_sha256, source_path=info.source_path,
+            source_version=info.source_version,
+            versions={names[location]: version for location, version in versions.items()},
+            locations=locations, timings=timings,
+        )
+
+
+def _location(table: str) -> str:
+    """A table path made absolute (catalog names and URLs as they are), to compare the sinks' paths with ours."""
+    return table if is_catalog_name(table) or "://" in table else str(Path(table.removeprefix("file:")).resolve())
 
 
 def _check_run_id(run_id: Any) -> None:
@@ -366,6 +407,15 @@ def _check_run_id(run_id: Any) -> None:
         raise ValueError(f"run_id must be a non-negative integer, got {run_id!r}.")
 
 
+#: Where a Spark/Py4J error's Java stack begins: frames stay in the debug log, not in the one line.
+_JAVA_STACK = re.compile(r"\n\s*at [\w$.<>/-]+\(|\nJVM stacktrace:|\n\s*Caused by: |\n\s*\.\.\. \d+ more")
+
+
 def _one_line(exc: BaseException) -> str:
-    text = " ".join(str(exc).split()) or type(exc).__name__
+    text = str(exc)
+    stack = _JAVA_STACK.search(text)
+    if stack is not None:
+        logger.debug("full error text: %s", text)
+        text = text[:stack.start()]
+    text = " ".join(text.split()) or type(exc).__name__
     return text if isinstance(exc, (ValueError, FileNotFoundError)) else f"{type(exc).__name__}: {text}"

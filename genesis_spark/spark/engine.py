@@ -130,9 +130,23 @@ class SparkEngine:
             frame = frame.withColumn(name, column)
         return frame
 
-    def from_records(self, records: Sequence[Mapping[str, Any]]):
-        """A small Spark DataFrame from Python records."""
-        return self.spark.createDataFrame(pd.DataFrame.from_records(list(records)))
+    def from_records(self, records: Sequence[Mapping[str, Any]], schema: Any = None):
+        """A small Spark DataFrame from Python records; with an Arrow ``schema``, exactly that schema in Spark types.
+
+        The typed form is what the ``runs`` table is written from (``genesis_spark.delta.runs``):
+        the same Delta schema the pandas engine writes (maps from dicts, a UTC timestamp).
+        """
+        if schema is None:
+            return self.spark.createDataFrame(pd.DataFrame.from_records(list(records)))
+        import json
+
+        from pyspark.sql.types import StructType
+
+        from genesis_spark.delta.runs import spark_schema_json
+
+        struct = StructType.fromJson(json.loads(spark_schema_json(schema)))
+        rows = [tuple(record.get(f.name) for f in struct.fields) for record in records]
+        return self.spark.createDataFrame(rows, schema=struct)
 
     def write_csv(self, frame, path: str | Path) -> None:
         """Write ``frame`` as ONE CSV file at ``path`` (header, no index), written by one Spark task.

@@ -13,6 +13,10 @@
 * ``auto``: native when the session has Spark's Delta data source, embedded otherwise
   (probed once per session).
 
+Both sinks refuse a write whose columns or types differ from the existing table's
+(``check``, which ``Pipeline`` runs over every write of a run before committing any; appends
+are refused at commit too): one line naming the table and the columns, never widened.
+
 Tables are committed one after the other (Delta has no multi-table transaction): a crash
 before a table's commit leaves it at its previous version, and re-running the same run id
 commits only the tables still missing it.
@@ -23,12 +27,13 @@ import json
 import logging
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
 from genesis_spark.core.engine import SINK_MODES
 from genesis_spark.delta.commit import (commit_files, describe_files, list_staged_files, new_stage_dir,
                                         remove_stage_dir)
 from genesis_spark.delta.metadata import CommitInfo
+from genesis_spark.delta.schema import Fields, check_fields, fields_from_json, table_fields
 from genesis_spark.delta.sink import StagedWrite, WriteMode, check_mode
 from genesis_spark.delta.tables import is_catalog_name
 
@@ -68,6 +73,22 @@ class _SparkSink:
         target = str(table_path) if is_catalog_name(table_path) else _abs(table_path)
         return _as_spark_frame(self.spark, frame), target, check_mode(mode)
 
+    def _staged_fields(self, write: StagedWrite) -> Fields:
+        raise NotImplementedError
+
+    def _table_fields(self, target: str) -> Fields | None:
+        """``{column: type}`` of the existing table at ``target`` (path: delta-rs), or None when there is none."""
+        return table_fields(_abs(target))
+
+    def check(self, staged: Sequence[StagedWrite], planned: Mapping[str, Fields] | None = None) -> None:
+        """Refuse (``SchemaMismatchError``) any write whose columns or types differ from its existing table's."""
+        for write in staged:
+            check_fields(write.table_path, self._table_fields(write.table_path), self._staged_fields(write),
+                         write.mode)
+        for target, fields in (planned or {}).items():
+            target = str(target) if is_catalog_name(target) else _abs(target)
+            check_fields(target, self._table_fields(target), fields, "append")
+
 
 class EmbeddedDeltaSink(_SparkSink):
     """Spark writes parquet under the table folder; the driver commits them as one Delta version with delta-rs.
@@ -97,6 +118,9 @@ class EmbeddedDeltaSink(_SparkSink):
         logger.info("staged %d parquet files for %s in %s (not visible to Delta readers until commit)",
                     len(files), root, stage_dir)
         return StagedWrite(table_path=root, mode=mode, payload=payload, name=Path(root).name)
+
+    def _staged_fields(self, write: StagedWrite) -> Fields:
+        return fields_from_json(write.payload.schema_json)
 
     def commit_all(self, staged: Sequence[StagedWrite], info: CommitInfo) -> dict[str, int]:
         """Commit each staged table as one new Delta version (skipped where the run is already committed)."""
@@ -134,6 +158,30 @@ class NativeDeltaSink(_SparkSink):
         frame, target, mode = self._prepare(table_path, frame, mode)
         return StagedWrite(table_path=target, mode=mode, payload=frame, name=target.rsplit("/", 1)[-1])
 
+    def _staged_fields(self, write: StagedWrite) -> Fields:
+        return fields_from_json(write.payload.schema.json())
+
+    def _table_fields(self, target: str) -> Fields | None:
+        """The existing table's columns: delta-rs on its path or catalog location, else the catalog's schema."""
+        location = _native_location(self.spark, target)
+        if location is not None:
+            try:
+                found = table_fields(location)
+                if found is not None or not is_catalog_name(target):
+                    return found
+            except Exception:  # noqa: BLE001 - remote storage delta-rs cannot reach: ask Spark
+                pass
+        if is_catalog_name(target):
+            from genesis_spark.spark.io import catalog_table_exists
+
+            if catalog_table_exists(self.spark, target) is False:
+                return None
+            try:
+                return fields_from_json(self.spark.table(target).schema.json())
+            except Exception:  # noqa: BLE001 - unknown: Delta's own schema enforcement still applies
+                logger.warning("cannot read the schema of %s: not checked before the commit", target)
+        return None
+
     def commit_all(self, staged: Sequence[StagedWrite], info: CommitInfo) -> dict[str, int]:
         """Write each staged frame as one Delta version, skipping tables that already hold the run.
 
@@ -151,6 +199,8 @@ class NativeDeltaSink(_SparkSink):
                             write.table_path, info.run_id, info.app_id, existing)
                 versions[write.table_path] = existing
                 continue
+            if write.mode == "append":  # never widened (Delta's own enforcement would say it in many lines)
+                check_fields(write.table_path, self._table_fields(write.table_path), self._staged_fields(write))
             writer = (frame.write.format("delta").mode(write.mode)
                       .option("userMetadata", info.user_metadata())
                       .option("txnAppId", info.app_id)
