@@ -2,8 +2,6 @@
 called ``hurt``, and ``fail_on_worse`` failing the run before anything is written."""
 from __future__ import annotations
 
-import json
-
 import pytest
 from deltalake import DeltaTable
 

@@ -29,7 +29,7 @@ import pyarrow as pa
 
 from genesis_spark.delta.metadata import CommitInfo
 from genesis_spark.delta.schema import Fields, check_fields, fields_from_arrow, table_fields
-from genesis_spark.delta.tables import committed_runs, is_delta_table, table_version
+from genesis_spark.delta.tables import committed_runs, table_version
 
 logger = logging.getLogger(__name__)
 
