@@ -120,3 +120,21 @@ def test_a_spark_write_error_is_one_short_line_without_java_frames(project, caps
     assert "\tat " not in line and " at org." not in line and " at java." not in line and "Caused by" not in line
     assert len(line) < 600, line
     assert not (project / "data_versions").exists() and not (project / "data" / "augmented_transactions.csv").exists()
+
+
+def _write_parquet(path: Path) -> None:
+    make_transactions(50, fraud_rate=0.1, seed=1).to_parquet(path)
+
+
+@pytest.mark.parametrize("write, message", [
+    (lambda path: path.write_bytes(b""), "is empty (0 bytes): there is no header and no row"),
+    (lambda path: path.write_text("amount,hour,is_fraud\n\n"), "has a header but no rows"),
+    (_write_parquet, "is not CSV text but a Parquet file: use load_parquet"),
+    (lambda path: path.write_bytes(b"amount,hour\x00\x01\x02,is_fraud\n1,2,0\n"), "holds binary NUL bytes"),
+])
+@pytest.mark.parametrize("engine", ["pandas", "spark"])
+def test_empty_header_only_and_binary_csv_files_are_named_as_such(project, capsys, write, message, engine):
+    write(project / "data" / "transactions.csv")
+    assert cli.main(["pipeline", "run", "pipeline.yaml", "--engine", engine, *SMOTE]) == 1
+    line = _error_line(capsys)
+    assert line.startswith("genesis: error: step 1 load_csv: CSV file ") and message in line, line

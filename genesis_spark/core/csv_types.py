@@ -44,6 +44,42 @@ FLOAT_TOKENS: Mapping[str, float] = {"NaN": float("nan"), "Inf": float("inf"), "
 ISO_DATE = r"\d{4}-\d{2}-\d{2}"
 
 
+#: Bytes at the start of a file that say it is not CSV text (Parquet, zip/xlsx, gzip).
+_BINARY_MAGIC = {b"PAR1": "a Parquet file: use load_parquet", b"PK\x03\x04": "a zip archive (or .xlsx): unpack "
+                 "or export it as CSV", b"\x1f\x8b": "a gzip file: unpack it first"}
+
+
+def check_csv_file(path: str | Path) -> None:
+    """One clear line, on both engines, for a local CSV file that cannot hold a table: empty (0 bytes),
+    binary (NUL bytes or a Parquet/zip/gzip signature in its first 64 KB), or a header without rows.
+
+    Folders (Spark reads folders of part files) and remote paths are left to the reader.
+
+    Example::
+
+        check_csv_file("data/transactions.csv")   # ValueError: CSV file '...' has a header but no rows ...
+    """
+    file = Path(path)
+    if not file.is_file():
+        return
+    with file.open("rb") as handle:
+        head = handle.read(65_536)
+    if not head:
+        raise ValueError(f"CSV file {str(path)!r} is empty (0 bytes): there is no header and no row. "
+                         "Check the path or the export that wrote it.")
+    for magic, what in _BINARY_MAGIC.items():
+        if head.startswith(magic):
+            raise ValueError(f"CSV file {str(path)!r} is not CSV text but {what}.")
+    if b"\x00" in head:
+        raise ValueError(f"CSV file {str(path)!r} is not CSV text (it holds binary NUL bytes); "
+                         "export the table as UTF-8 CSV.")
+    with file.open("rb") as handle:
+        lines = (line for line in handle if line.strip())
+        header, first_row = next(lines, None), next(lines, None)
+    if header is not None and first_row is None:
+        raise ValueError(f"CSV file {str(path)!r} has a header but no rows: there is nothing to augment.")
+
+
 def read_csv_pandas(path: str | Path, options: Mapping[str, Any] | None = None) -> pd.DataFrame:
     """Read a CSV file into pandas with the rule's types (see the module docstring).
 

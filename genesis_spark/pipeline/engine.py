@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from genesis_spark.core.columns import check_unique_columns, missing_column_error
-from genesis_spark.core.csv_types import read_csv_header, read_csv_pandas
+from genesis_spark.core.csv_types import check_csv_file, read_csv_header, read_csv_pandas
 from genesis_spark.core.engine import ENGINES, Engine, Loaded, check_format  # noqa: F401 (ENGINES re-exported)
 from genesis_spark.core.plan import AugmentResult
 from genesis_spark.core.profile import Profile, profile_pandas
@@ -59,6 +59,7 @@ class PandasEngine:
         options = dict(options or {})
         if fmt == "csv":
             source = _require_file(path, "CSV file")
+            check_csv_file(source)
             check_unique_columns(read_csv_header(source, options), f"CSV file {str(path)!r}")
             return Loaded(read_csv_pandas(source, options), str(path), fmt)
         if fmt == "parquet":

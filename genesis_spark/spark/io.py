@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from genesis_spark.core.columns import check_unique_columns
-from genesis_spark.core.csv_types import SPARK_CSV_TYPES
+from genesis_spark.core.csv_types import SPARK_CSV_TYPES, check_csv_file
 from genesis_spark.core.engine import SOURCE_FORMATS
 
 logger = logging.getLogger(__name__)
@@ -303,6 +303,8 @@ def read_source(spark, path_or_table: str | Path, format: str | None = None,
         raise FileNotFoundError(f"Source {text!r} ({fmt}) does not exist (resolved to "
                                 f"{Path(_local(text)).resolve()}). Check the path.")
     if fmt == "csv":
+        if not is_remote(text):
+            check_csv_file(_local(text))
         first = spark.read.option("header", "false").options(**opts).csv(text).first()
         check_unique_columns(list(first) if first is not None else [], f"CSV file {text!r}")
         reader = spark.read.option("header", "true").option("inferSchema", "true").options(**opts)
