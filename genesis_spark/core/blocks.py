@@ -144,7 +144,7 @@ def score_block(generator: Any, scorer: RowScorer | None, block_index: int, bloc
     if ids is not None:
         ids.assign(block, seed, block_index)
     block[BLOCK_INDEX] = np.full(n, block_index, dtype="int64")
-    block[ROW_IN_BLOCK] = np.arange(n, dtype="int32")
+    block[ROW_IN_BLOCK] = np.arange(n, dtype="int64")
     if scorer is not None:
         scores = scorer.score(block[list(columns)], generator)
         accepted = scorer.accept(scores)

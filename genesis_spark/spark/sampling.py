@@ -159,7 +159,7 @@ def sampled_schema(training_schema, ids: FreshIds | None = None):
 
     fields = list(training_schema.fields)
     fields += [T.StructField(name, T.StringType(), True) for name in (ids.columns if ids else ())]
-    fields += [T.StructField(BLOCK_INDEX, T.LongType(), False), T.StructField(ROW_IN_BLOCK, T.IntegerType(), False)]
+    fields += [T.StructField(BLOCK_INDEX, T.LongType(), False), T.StructField(ROW_IN_BLOCK, T.LongType(), False)]
     fields += [T.StructField(name, T.DoubleType(), True) for name in SCORE_COLUMNS]
     return T.StructType(fields)
 
