@@ -28,7 +28,7 @@ import pyarrow.parquet as pq
 from genesis_spark.delta.metadata import CommitInfo
 from genesis_spark.delta.schema import check_fields, fields_from_json
 from genesis_spark.delta.sink import check_mode, commit_idempotent
-from genesis_spark.delta.tables import is_catalog_name
+from genesis_spark.delta.tables import is_catalog_name, table_location
 
 logger = logging.getLogger(__name__)
 
@@ -56,7 +56,7 @@ def new_stage_dir(table_path: str | Path) -> str:
 
 
 def _filesystem(table_path: str | Path) -> tuple[pafs.FileSystem, str]:
-    fs, root = pafs.FileSystem.from_uri(_table_uri(table_path))
+    fs, root = pafs.FileSystem.from_uri(table_location(table_path))
     return fs, root.rstrip("/")
 
 
@@ -195,7 +195,7 @@ def commit_files(table_path: str | Path, files: Sequence[DataFile], mode: str, i
 
     mode = check_mode(mode)
     delta_schema = schema if isinstance(schema, Schema) else Schema.from_arrow(schema)
-    uri = _table_uri(table_path)
+    uri = table_location(table_path)
     actions = [AddAction(path=f.path, size=f.size, partition_values={}, modification_time=f.modification_time,
                          data_change=True, stats=f.stats) for f in files if f.num_records > 0]
 
@@ -231,11 +231,6 @@ def commit_files(table_path: str | Path, files: Sequence[DataFile], mode: str, i
     return version
 
 
-def _table_uri(table_path: str | Path) -> str:
-    text = str(table_path)
-    return text if "://" in text else str(Path(text.removeprefix("file:")).resolve())
-
-
 def _write_schema(uri: str, table, schema, mode: str):
     """The schema an existing table's new version declares: the table's own on append (after the check), else ``schema``."""
     if mode != "append":
@@ -246,7 +241,7 @@ def _write_schema(uri: str, table, schema, mode: str):
 
 def _referenced_paths(table_path: str | Path) -> set[str]:
     """Every data file path any retained version of the table adds (from the JSON commits and checkpoints)."""
-    log = Path(_table_uri(table_path)) / "_delta_log"
+    log = Path(table_location(table_path)) / "_delta_log"
     paths: set[str] = set()
     if not log.is_dir():
         return paths
@@ -270,7 +265,7 @@ def _decode(path: str) -> str:
 
 def orphan_stage_dirs(table_path: str | Path) -> list[str]:
     """Staging folders under a local table that no version of its Delta log references (crashed or aborted writes)."""
-    root = Path(_table_uri(table_path))
+    root = Path(table_location(table_path))
     if not root.is_dir():
         return []
     referenced = {p.split("/", 1)[0] for p in _referenced_paths(root)}
@@ -287,7 +282,7 @@ def remove_stage_dir(table_path: str | Path, stage_dir: str) -> bool:
 
     if not stage_dir.startswith(STAGE_PREFIX) or "/" in stage_dir:
         raise ValueError(f"{stage_dir!r} is not a genesis staging folder name ({STAGE_PREFIX}...).")
-    root = Path(_table_uri(table_path))
+    root = Path(table_location(table_path))
     if any(p.split("/", 1)[0] == stage_dir for p in _referenced_paths(root)):
         logger.warning("not removing %s/%s: a Delta version references its files", root, stage_dir)
         return False
@@ -311,7 +306,7 @@ def cleanup_orphans(table_path: str | Path, min_age_seconds: float = 3600.0,
 
         cleanup_orphans("lakehouse/augmented_train", min_age_seconds=0)
     """
-    root = Path(_table_uri(table_path))
+    root = Path(table_location(table_path))
     removed = []
     now = time.time()
     for name in orphan_stage_dirs(root):

@@ -41,6 +41,12 @@ def is_catalog_name(target: str | Path) -> bool:
         and not Path(text).exists()
 
 
+def table_location(path: str | Path) -> str:
+    """A table path made absolute (``file:`` prefix dropped); URLs (``s3://...``) as they are."""
+    text = str(path)
+    return text if "://" in text else str(Path(text.removeprefix("file:")).resolve())
+
+
 def is_delta_table(path: str | Path) -> bool:
     """True when ``path`` holds a Delta table (a ``_delta_log``)."""
     from deltalake import DeltaTable

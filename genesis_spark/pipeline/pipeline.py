@@ -29,7 +29,7 @@ from genesis_spark.delta.commit import sweep_orphans
 from genesis_spark.delta.metadata import CommitInfo, config_hash
 from genesis_spark.delta.runs import RUNS_SCHEMA, run_record
 from genesis_spark.delta.schema import fields_from_arrow
-from genesis_spark.delta.tables import committed_runs, is_catalog_name
+from genesis_spark.delta.tables import committed_runs, is_catalog_name, table_location
 from genesis_spark.pipeline.context import QualityGateError, RunContext
 from genesis_spark.core.engine import ENGINES, Engine
 from genesis_spark.pipeline.engine import get_engine
@@ -146,8 +146,7 @@ class Pipeline:
 
     def next_run_id(self) -> int:
         """One more than the highest run id committed by this pipeline to any of its tables (1 if none)."""
-        done = [run for runs in self.committed().values() for run in runs]
-        return max(done) + 1 if done else 1
+        return (_latest_run(self.committed()) or 0) + 1
 
     def _holding(self, committed: Mapping[str, Mapping[int, int]], run_id: int) -> dict[str, int]:
         """``{table path: version}`` of the tables that hold ``run_id``."""
@@ -157,7 +156,7 @@ class Pipeline:
         """The latest run, when data tables hold it but its ``runs`` row is missing (a crash between commits)."""
         if self.lakehouse is None or is_catalog_name(self.lakehouse):
             return None
-        latest = max([run for runs in committed.values() for run in runs], default=None)
+        latest = _latest_run(committed)
         if latest is None or latest in committed.get(self.table_path("runs"), {}):
             return None
         return latest
@@ -219,8 +218,7 @@ class Pipeline:
             run_id = run_id if run_id is not None else self.run_id
             committed = self.committed()
             if run_id is None:
-                run_id = self._torn_run(committed) or max([run for runs in committed.values() for run in runs],
-                                                          default=0) + 1
+                run_id = self._torn_run(committed) or (_latest_run(committed) or 0) + 1
             holding = self._holding(committed, run_id)
             if self._fully_committed(holding):
                 where = ", ".join(f"{path} v{version}" for path, version in holding.items())
@@ -397,9 +395,14 @@ class Pipeline:
         )
 
 
+def _latest_run(committed: Mapping[str, Mapping[int, int]]) -> int | None:
+    """The highest run id any table holds, or None."""
+    return max((run for runs in committed.values() for run in runs), default=None)
+
+
 def _location(table: str) -> str:
-    """A table path made absolute (catalog names and URLs as they are), to compare the sinks' paths with ours."""
-    return table if is_catalog_name(table) or "://" in table else str(Path(table.removeprefix("file:")).resolve())
+    """A table path made absolute (catalog names as they are), to compare the sinks' paths with ours."""
+    return table if is_catalog_name(table) else table_location(table)
 
 
 def _check_run_id(run_id: Any) -> None:

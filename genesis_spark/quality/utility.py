@@ -104,19 +104,17 @@ def _metrics(y: np.ndarray, prob: np.ndarray, threshold: float) -> dict[str, flo
             "tn": int(tn), "fp": int(fp), "fn": int(fn), "tp": int(tp)}
 
 
-def _f1_curve(y: np.ndarray, prob: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """F1 at each threshold of the precision-recall curve, and the thresholds."""
-    from sklearn.metrics import precision_recall_curve
-
-    precision, recall, thresholds = precision_recall_curve(y, prob)
+def _f1(precision: np.ndarray, recall: np.ndarray) -> np.ndarray:
+    """F1 at each point of a precision-recall curve (0 where both are 0)."""
     with np.errstate(divide="ignore", invalid="ignore"):
-        f1 = np.where(precision + recall > 0, 2 * precision * recall / (precision + recall), 0.0)[:-1]
-    return f1, thresholds
+        return np.where(precision + recall > 0, 2 * precision * recall / (precision + recall), 0.0)
 
 
 def _best_threshold(y: np.ndarray, prob: np.ndarray) -> float:
-    f1, thresholds = _f1_curve(y, prob)
-    return float(thresholds[int(np.argmax(f1))]) if len(thresholds) else 0.5
+    from sklearn.metrics import precision_recall_curve
+
+    precision, recall, thresholds = precision_recall_curve(y, prob)
+    return float(thresholds[int(np.argmax(_f1(precision, recall)[:-1]))]) if len(thresholds) else 0.5
 
 
 def compare_models(real_train: pd.DataFrame, augmented_train: pd.DataFrame, test: pd.DataFrame,
@@ -203,10 +201,12 @@ def compare_models(real_train: pd.DataFrame, augmented_train: pd.DataFrame, test
             threshold = _best_threshold(y_val, tuner.predict_proba(x_val)[:, 1])
             prob = _fit(estimator, x_full, y_full, weighted).predict_proba(x_test)[:, 1]
             probs[model_name] = prob
-            rows.append(_model_row(classifier, model_name, full, target_column, positive, y_test, prob, threshold))
-            curves[classifier][model_name] = _curve(y_test, prob)
+            curves[classifier][model_name] = curve = _curve(y_test, prob)
+            rows.append(_model_row(classifier, model_name, full, target_column, positive, y_test, prob, threshold,
+                                   curve))
             logger.info("compare_models: %s %s pr_auc %.3f", classifier, model_name, rows[-1]["pr_auc"])
-        gains += _gains(classifier, y_test, probs, n_bootstrap, confidence, seed)
+        points = {row["model"]: row["pr_auc"] for row in rows if row["classifier"] == classifier}
+        gains += _gains(classifier, y_test, probs, points, n_bootstrap, confidence, seed)
     return UtilityReport(table=pd.DataFrame(rows), target_column=target_column,
                          positive_label=positive.item() if hasattr(positive, "item") else positive, curves=curves,
                          gains=pd.DataFrame(gains), classifiers=tuple(name for name, _ in models))
@@ -228,13 +228,14 @@ def _fit(estimator: Any, x: np.ndarray, y: np.ndarray, class_weights: bool) -> A
 
 
 def _model_row(classifier: str, model_name: str, full: pd.DataFrame, target_column: str, positive: Any,
-               y_test: np.ndarray, prob: np.ndarray, threshold: float) -> dict[str, Any]:
+               y_test: np.ndarray, prob: np.ndarray, threshold: float,
+               curve: dict[str, np.ndarray]) -> dict[str, Any]:
     from sklearn.metrics import average_precision_score, roc_auc_score
 
     row = {"classifier": classifier, "model": model_name, "n_train": len(full),
            "n_positive_train": int((full[target_column] == positive).sum()),
            "roc_auc": float(roc_auc_score(y_test, prob)) if len(np.unique(y_test)) == 2 else float("nan"),
-           "pr_auc": float(average_precision_score(y_test, prob)), "best_f1": _best_f1(y_test, prob),
+           "pr_auc": float(average_precision_score(y_test, prob)), "best_f1": float(_f1(curve["precision"], curve["recall"]).max()),
            "threshold": threshold}
     row.update({f"{k}_at_0.5": v for k, v in _metrics(y_test, prob, 0.5).items()})
     row.update({f"{k}_at_tuned": v for k, v in _metrics(y_test, prob, threshold).items()})
@@ -248,21 +249,14 @@ def _curve(y: np.ndarray, prob: np.ndarray) -> dict[str, np.ndarray]:
     return {"precision": precision, "recall": recall}
 
 
-def _best_f1(y: np.ndarray, prob: np.ndarray) -> float:
-    f1, _ = _f1_curve(y, prob)
-    return float(f1.max()) if len(f1) else 0.0
-
-
-def _gains(classifier: str, y_test: np.ndarray, probs: dict[str, np.ndarray], n_bootstrap: int,
-           confidence: float, seed: int) -> list[dict[str, Any]]:
-    """Augmented against each other model of one classifier: gain, paired bootstrap interval, verdict."""
-    from sklearn.metrics import average_precision_score
-
+def _gains(classifier: str, y_test: np.ndarray, probs: dict[str, np.ndarray], points: dict[str, float],
+           n_bootstrap: int, confidence: float, seed: int) -> list[dict[str, Any]]:
+    """Augmented against each other model of one classifier (``points``: their PR-AUCs on the test rows):
+    gain, paired bootstrap interval, verdict."""
     if len(np.unique(y_test)) < 2:
         raise ValueError("compare_models: the test rows hold one class only; a PR-AUC gain needs both. "
                          "Use a larger or stratified test split.")
     replicates = bootstrap_average_precision(y_test, probs, n_bootstrap, seed)
-    points = {name: float(average_precision_score(y_test, prob)) for name, prob in probs.items()}
     out = []
     for versus in (name for name in probs if name != "augmented"):
         gain = gain_from_replicates(points["augmented"] - points[versus], replicates["augmented"],

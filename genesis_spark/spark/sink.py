@@ -35,7 +35,7 @@ from genesis_spark.delta.commit import (commit_files, describe_files, list_stage
 from genesis_spark.delta.metadata import CommitInfo
 from genesis_spark.delta.schema import Fields, check_fields, fields_from_json, table_fields
 from genesis_spark.delta.sink import StagedWrite, WriteMode, check_mode
-from genesis_spark.delta.tables import is_catalog_name
+from genesis_spark.delta.tables import is_catalog_name, table_location
 
 logger = logging.getLogger(__name__)
 
@@ -70,7 +70,7 @@ class _SparkSink:
 
     def _prepare(self, table_path: str | Path, frame: Any, mode: str) -> tuple[Any, str, WriteMode]:
         """``(Spark frame, absolute path or catalog name, checked mode)`` of a write."""
-        target = str(table_path) if is_catalog_name(table_path) else _abs(table_path)
+        target = str(table_path) if is_catalog_name(table_path) else table_location(table_path)
         return _as_spark_frame(self.spark, frame), target, check_mode(mode)
 
     def _staged_fields(self, write: StagedWrite) -> Fields:
@@ -78,7 +78,7 @@ class _SparkSink:
 
     def _table_fields(self, target: str) -> Fields | None:
         """``{column: type}`` of the existing table at ``target`` (path: delta-rs), or None when there is none."""
-        return table_fields(_abs(target))
+        return table_fields(table_location(target))
 
     def check(self, staged: Sequence[StagedWrite], planned: Mapping[str, Fields] | None = None) -> None:
         """Refuse (``SchemaMismatchError``) any write whose columns or types differ from its existing table's."""
@@ -86,7 +86,7 @@ class _SparkSink:
             check_fields(write.table_path, self._table_fields(write.table_path), self._staged_fields(write),
                          write.mode)
         for target, fields in (planned or {}).items():
-            target = str(target) if is_catalog_name(target) else _abs(target)
+            target = str(target) if is_catalog_name(target) else table_location(target)
             check_fields(target, self._table_fields(target), fields, "append")
 
 
@@ -298,11 +298,6 @@ def _native_run_version(spark, target: str, info: CommitInfo) -> int:
         if meta.get("app_id") == info.app_id and meta.get("run_id") == info.run_id:
             return version
     return commits[0][0]
-
-
-def _abs(path: str | Path) -> str:
-    text = str(path)
-    return text if "://" in text else str(Path(text.removeprefix("file:")).resolve())
 
 
 def _nullable(schema_json: str) -> str:
