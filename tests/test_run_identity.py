@@ -131,6 +131,16 @@ def test_a_run_id_taken_by_another_run_meanwhile_is_refused_at_commit_before_any
     assert DeltaTable(str(project / "lake" / "runs")).to_pandas()["run_id"].tolist() == [other_run_id]
 
 
+def test_a_run_without_a_run_id_whose_id_is_taken_meanwhile_lands_as_the_next_free_id(project):
+    result = _pipeline(project, _AnotherRunCommits(_pipeline(project), 1)).run()  # both start as run 1
+    assert result.success and result.run_id == 2, result.error
+    train = project / "lake" / "augmented_train"
+    assert committed_runs(train, APP) == {1: 0, 2: 1}  # consecutive versions, one run each
+    assert _run_ids(train, 0) == [1] and _run_ids(train, 1) == [2]
+    assert sorted(DeltaTable(str(project / "lake" / "runs")).to_pandas()["run_id"]) == [1, 2]
+    assert [r.metadata["run_id"] for r in history(project / "lake" / "synthetic")] == [2, 1]
+
+
 def test_a_half_committed_run_is_completed_by_the_next_run_without_a_run_id(project):
     assert _pipeline(project).run().success  # run 1, complete
     # a crash after run 2 committed augmented_train and before the other tables and its runs row

@@ -106,6 +106,35 @@ def test_source_version_is_the_delta_version_read_and_null_for_csv(csv_path, tmp
     assert run["source_version"] == 1 == _commit_of_run(lake / "runs", 1)["source_version"]
 
 
+def test_read_run_gives_each_table_at_the_version_its_runs_row_records(csv_path, tmp_path, spark):
+    import shutil
+
+    from genesis_spark import read_run
+
+    lake = tmp_path / "lake"
+    for _ in range(2):
+        assert _pipeline(csv_path, lake, "pandas").run().success
+    latest = read_run(lake)
+    assert latest.run_id == 2 and latest.pipeline == "runs_demo" and latest.record["engine"] == "pandas"
+    assert latest.versions == {"augmented": 1, "augmented_train": 1, "test": 1, "synthetic": 1}
+    first = read_run(lake, run_id=1, tables=["augmented_train", "test"])
+    assert sorted(first) == ["augmented_train", "test"] and first.versions == {"augmented_train": 0, "test": 0}
+    assert set(first["augmented_train"]["run_id"]) == {1} and set(latest["synthetic"]["run_id"]) == {2}
+    assert len(first["test"]) == len(DeltaTable(str(lake / "test"), version=0).to_pandas())
+    with pytest.raises(ValueError, match=r"^run 7 is not a committed run of this lakehouse .*committed runs: 1, 2\.$"):
+        read_run(lake, run_id=7)
+    with pytest.raises(ValueError, match=r"^run 2 wrote no table 'nope'; it wrote: augmented, augmented_train, "):
+        read_run(lake, tables=["nope"])
+    with pytest.raises(ValueError, match=r"holds no committed run of pipeline 'other'"):
+        read_run(lake, pipeline="other")
+    # A moved lakehouse reads its own tables (the row records absolute paths); Spark gets DataFrames.
+    shutil.move(str(lake), str(tmp_path / "moved"))
+    moved = read_run(tmp_path / "moved", run_id=1, tables=["augmented_train"], spark=spark)
+    assert moved.locations == {"augmented_train": str(tmp_path / "moved" / "augmented_train")}
+    frame = moved["augmented_train"]
+    assert frame.count() == len(first["augmented_train"]) and {r["run_id"] for r in frame.collect()} == {1}
+
+
 def test_old_no_version_markers_read_back_as_null():
     assert parse_commit_metadata({"genesis.run_id": "1", "genesis.source_version": ""})["source_version"] is None
     assert parse_commit_metadata({"genesis.run_id": "1", "genesis.source_version": "-1"})["source_version"] is None

@@ -22,12 +22,18 @@ own code, or read Parquet/Delta, whose timestamps are typed. Column names are ke
 written (spaces, dots, unicode). Options given to ``Engine.read`` go to the reader and may
 override the rule (pandas ``dtype``/``parse_dates``: those columns are left as the options
 say; Spark ``inferSchema``, ``dateFormat``...).
+
+Every row must have the header's number of fields: a ragged row (more or fewer) is an error on
+both engines before anything else runs (``check_csv_rows``: one line naming the file, the line
+numbers and the field counts), where Spark would drop the extra fields and pandas shift them.
 """
 from __future__ import annotations
 
+import csv
 import re
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Literal, Mapping
 
 import numpy as np
 import pandas as pd
@@ -80,6 +86,154 @@ def check_csv_file(path: str | Path) -> None:
         raise ValueError(f"CSV file {str(path)!r} has a header but no rows: there is nothing to augment.")
 
 
+@dataclass(frozen=True)
+class CsvDialect:
+    """How a reader splits a CSV file into fields: what the ragged-row check parses with."""
+
+    delimiter: str = ","
+    quotechar: str = '"'
+    escapechar: str | None = None
+    encoding: str = "utf-8"
+    #: Whether a quoted field may hold a line break (pandas: yes; Spark: only with ``multiLine``).
+    multiline: bool = True
+
+
+#: Reader options under which the file's first line is not a header of its fields (the check then stands aside).
+_PANDAS_UNCHECKED = frozenset({"header", "names", "skiprows", "skipfooter", "comment", "usecols", "index_col",
+                               "nrows", "on_bad_lines", "lineterminator", "quoting", "dialect", "chunksize",
+                               "iterator", "compression"})
+_SPARK_UNCHECKED = frozenset({"header", "comment", "samplingratio", "linesep", "compression", "mode"})
+
+
+def csv_dialect(options: Mapping[str, Any] | None, engine: Literal["pandas", "spark"]) -> CsvDialect | None:
+    """The field splitting of ``engine``'s CSV reader under ``options``, or None when the check cannot follow it.
+
+    pandas: ``sep``/``delimiter``, ``quotechar``, ``escapechar``, ``encoding`` (default: no escape
+    character). Spark: ``sep``/``delimiter``, ``quote``, ``escape`` (default ``\\``), ``encoding``/``charset``.
+    None for a regular-expression or sniffed separator, or options that change which lines are
+    rows (``header``, ``comment``, ``skiprows``...): the reader's own rules then apply.
+    """
+    opts = {str(k): v for k, v in (options or {}).items()}
+    if engine == "pandas":
+        if _PANDAS_UNCHECKED & set(opts) or opts.get("engine") == "pyarrow":
+            return None
+        sep = opts.get("sep", opts.get("delimiter", ","))
+        dialect = CsvDialect(delimiter=sep, quotechar=opts.get("quotechar", '"'),
+                             escapechar=opts.get("escapechar"), encoding=opts.get("encoding") or "utf-8")
+    else:
+        lowered = {k.lower(): v for k, v in opts.items()}
+        if _SPARK_UNCHECKED & set(lowered):
+            return None
+        escape = lowered.get("escape", "\\")
+        dialect = CsvDialect(delimiter=str(lowered.get("sep", lowered.get("delimiter", ","))),
+                             quotechar=str(lowered.get("quote", '"')), escapechar=str(escape) if escape else None,
+                             encoding=str(lowered.get("encoding", lowered.get("charset", "utf-8"))),
+                             multiline=str(lowered.get("multiline", "false")).lower() == "true")
+    if not isinstance(dialect.delimiter, str) or len(dialect.delimiter) != 1 or len(dialect.quotechar or "") != 1:
+        return None  # regex / multi-character / sniffed separators: pandas' python engine decides
+    return dialect
+
+
+@dataclass(frozen=True)
+class RaggedRows:
+    """Rows of a CSV file whose field count differs from the header's: how many, and the first few."""
+
+    header_fields: int
+    count: int
+    #: ``(where, fields)`` of the first few: ``where`` the 1-based line number, or the row's text when unknown.
+    first: tuple[tuple[int | str, int], ...]
+
+
+def ragged_rows(path: str | Path, dialect: CsvDialect = CsvDialect(), limit: int = 5) -> RaggedRows | None:
+    """Scan a local CSV file (streamed: one record at a time) for rows with another field count than its header.
+
+    Blank lines are skipped (both engines skip them); a quoted field may span lines, and
+    a row's line number is the line it starts on (1-based, the header is line 1). None
+    when every row has the header's field count. Example::
+
+        ragged_rows("t.csv")   # RaggedRows(header_fields=3, count=1, first=((4, 4),))
+    """
+    with open(path, encoding=dialect.encoding, errors="replace", newline="") as handle:
+        rows = _records(handle, dialect)
+        width: int | None = None
+        count = 0
+        first: list[tuple[int | str, int]] = []
+        for line, row in rows:
+            if not row or row == [""]:
+                continue
+            if width is None:
+                width = len(row)
+            elif len(row) != width:
+                count += 1
+                if len(first) < limit:
+                    first.append((line, len(row)))
+    if not count or width is None:
+        return None
+    return RaggedRows(width, count, tuple(first))
+
+
+def _records(handle, dialect: CsvDialect):
+    """``(line number it starts on, fields)`` of each record; without ``multiline`` every line is one record."""
+    options = dict(delimiter=dialect.delimiter, quotechar=dialect.quotechar, escapechar=dialect.escapechar,
+                   doublequote=True, strict=False)
+    if not dialect.multiline:  # Spark without multiLine: a line break always ends the record
+        special = dialect.quotechar + (dialect.escapechar or "")
+        for number, text in enumerate(handle, start=1):
+            text = text.rstrip("\r\n")
+            if any(c in text for c in special):
+                yield number, next(csv.reader([text], **options), [])
+            else:  # no quoting on the line: the fields are what the delimiters split (fast path)
+                yield number, text.split(dialect.delimiter) if text else []
+        return
+    reader = csv.reader(handle, **options)
+    start = 1
+    for row in reader:
+        yield start, row
+        start = reader.line_num + 1
+
+
+def ragged_message(where: str, found: RaggedRows, at_least: bool = False) -> str:
+    """The one-line error for ``found`` in file ``where``: the rows, their field counts and what to do.
+
+    ``at_least``: ``found.count`` is a lower bound (the scan stopped counting).
+    """
+    shown = ", ".join(f"line {where} has {fields}" if isinstance(where, int) else
+                      f"row {_clip(where)!r} has {fields}" for where, fields in found.first)
+    more = (f" ({found.count}{' or more' if at_least else ''} such rows in all)"
+            if found.count > len(found.first) or at_least else "")
+    return (f"CSV file {where!r} has rows with another number of fields than its header's {found.header_fields}: "
+            f"{shown}{more}. Fields would be lost or shifted, so nothing was read: quote fields that hold the "
+            "delimiter, fix or drop those rows, or pass the reader's sep/quote options if the file uses others.")
+
+
+def _clip(text: str, size: int = 60) -> str:
+    return text if len(text) <= size else text[:size - 3] + "..."
+
+
+def count_fields(record: str, dialect: CsvDialect = CsvDialect()) -> int:
+    """How many fields one CSV record (text, possibly spanning lines) holds under ``dialect``."""
+    reader = csv.reader([record], delimiter=dialect.delimiter, quotechar=dialect.quotechar,
+                        escapechar=dialect.escapechar, strict=False)
+    return len(next(reader, []))
+
+
+def check_csv_rows(path: str | Path, options: Mapping[str, Any] | None = None,
+                   engine: Literal["pandas", "spark"] = "pandas") -> None:
+    """Raise ValueError (one line, ``ragged_message``) when a local CSV file has ragged rows for ``engine``'s reader.
+
+    A row with more fields than the header loses them on Spark and shifts or fails on pandas;
+    one with fewer gets missing values on both: neither is read. Remote paths, folders and
+    options the check cannot follow (``csv_dialect`` None) are left to the reader.
+    """
+    file = Path(path)
+    dialect = csv_dialect(options, engine)
+    if dialect is None or not file.is_file():
+        return
+    found = ragged_rows(file, dialect)
+    if found is not None:
+        raise ValueError(ragged_message(str(path), found))
+
+
 def read_csv_pandas(path: str | Path, options: Mapping[str, Any] | None = None) -> pd.DataFrame:
     """Read a CSV file into pandas with the rule's types (see the module docstring).
 
@@ -88,6 +242,7 @@ def read_csv_pandas(path: str | Path, options: Mapping[str, Any] | None = None) 
         frame = read_csv_pandas("transactions.csv")
         frame.dtypes   # int64 / Int64 / float64 / bool / boolean / object (text, dates)
     """
+    check_csv_rows(path, options, engine="pandas")
     kwargs: dict[str, Any] = {"keep_default_na": False, "na_values": [""], "dtype_backend": "numpy_nullable"}
     kwargs.update(options or {})
     frame = pd.read_csv(path, **kwargs)

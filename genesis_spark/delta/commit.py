@@ -174,7 +174,7 @@ def nullable_schema(schema: pa.Schema) -> pa.Schema:
 
 
 def commit_files(table_path: str | Path, files: Sequence[DataFile], mode: str, info: CommitInfo,
-                 schema: Any) -> int:
+                 schema: Any, description: str | None = None) -> int:
     """Commit ``files`` (already under ``table_path``) as ONE new Delta version; return the version holding the run.
 
     ``mode`` is ``append`` or ``overwrite`` (overwrite removes every file of the current
@@ -184,6 +184,8 @@ def commit_files(table_path: str | Path, files: Sequence[DataFile], mode: str, i
     The commit carries ``info.metadata()`` and the app transaction ``(info.app_id,
     info.run_id)``; when the table already holds that run (checked before committing and
     after a ``CommitFailedError``), nothing is committed and that run's version is returned.
+    ``description`` becomes the Delta table description when this commit creates the table
+    (an existing table keeps its own); column comments travel in ``schema``'s field metadata.
 
     Example::
 
@@ -213,7 +215,8 @@ def commit_files(table_path: str | Path, files: Sequence[DataFile], mode: str, i
                                            commit_properties=properties())
             return
         try:
-            create_table_with_add_actions(uri, delta_schema, actions, mode="error", commit_properties=properties())
+            create_table_with_add_actions(uri, delta_schema, actions, mode="error", description=description,
+                                          commit_properties=properties())
         except Exception:
             if not DeltaTable.is_deltatable(uri):
                 raise

@@ -27,6 +27,7 @@ from typing import Any, Callable, Literal, Mapping, Protocol, Sequence, runtime_
 
 import pyarrow as pa
 
+from genesis_spark.delta.descriptions import TableDoc, comment_arrow
 from genesis_spark.delta.metadata import CommitInfo
 from genesis_spark.delta.schema import Fields, check_fields, fields_from_arrow, table_fields
 from genesis_spark.delta.tables import committed_runs, table_version
@@ -49,14 +50,20 @@ class StagedWrite:
     mode: WriteMode
     payload: Any
     name: str = ""
+    #: The Delta table description a commit that creates the table writes (``TableDoc.description``).
+    description: str | None = None
 
 
 @runtime_checkable
 class DeltaSink(Protocol):
     """What an engine's Delta sink provides (pandas: ``ArrowDeltaSink``; Spark: D1's sinks)."""
 
-    def stage(self, table_path: str | Path, frame: Any, mode: WriteMode = "append") -> StagedWrite:
-        """Prepare a write of ``frame`` to the Delta table at ``table_path``; nothing is visible yet."""
+    def stage(self, table_path: str | Path, frame: Any, mode: WriteMode = "append",
+              doc: TableDoc | None = None) -> StagedWrite:
+        """Prepare a write of ``frame`` to the Delta table at ``table_path``; nothing is visible yet.
+
+        ``doc`` gives the column comments and the description of a table the commit creates.
+        """
         ...
 
     def commit_all(self, staged: Sequence[StagedWrite], info: CommitInfo) -> dict[str, int]:
@@ -128,14 +135,22 @@ class ArrowDeltaSink:
         sink.commit_all(staged, CommitInfo(app_id="genesis_spark:demo", run_id=1, message="first"))
     """
 
-    def stage(self, table_path: str | Path, frame: Any, mode: WriteMode = "append") -> StagedWrite:
-        """Convert ``frame`` (pandas or Arrow) to an Arrow table held in memory until commit."""
+    def stage(self, table_path: str | Path, frame: Any, mode: WriteMode = "append",
+              doc: TableDoc | None = None) -> StagedWrite:
+        """Convert ``frame`` (pandas or Arrow) to an Arrow table held in memory until commit.
+
+        ``doc``'s column comments go into the Arrow field metadata (delta-rs stores them in the
+        Delta schema) and its description is written when the commit creates the table.
+        """
         mode = check_mode(mode)
         if isinstance(frame, pa.Table):
             data = frame
         else:
             data = pa.Table.from_pandas(frame, preserve_index=False)
-        return StagedWrite(table_path=str(table_path), mode=mode, payload=data, name=Path(table_path).name)
+        if doc is not None:
+            data = data.cast(comment_arrow(data.schema, doc))
+        return StagedWrite(table_path=str(table_path), mode=mode, payload=data, name=Path(table_path).name,
+                           description=doc.description if doc is not None else None)
 
     def check(self, staged: Sequence[StagedWrite], planned: Mapping[str, Fields] | None = None) -> None:
         """Refuse (``SchemaMismatchError``) any write whose columns or types differ from its existing table's."""
@@ -162,7 +177,8 @@ class ArrowDeltaSink:
                 data = write.payload
                 current = table_fields(write.table_path)
                 if current is None:
-                    write_deltalake(write.table_path, data, mode="overwrite", commit_properties=properties)
+                    write_deltalake(write.table_path, data, mode="overwrite", description=write.description,
+                                    commit_properties=properties)
                 elif write.mode == "append":
                     check_fields(write.table_path, current, fields_from_arrow(data.schema), "append")
                     write_deltalake(write.table_path, data.select(list(current)), mode="append",

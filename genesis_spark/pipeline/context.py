@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+from genesis_spark.delta.descriptions import TableDoc
 from genesis_spark.delta.sink import StagedWrite
 from genesis_spark.core.engine import Engine, Loaded
 from genesis_spark.core.profile import Profile
@@ -104,10 +105,10 @@ class RunContext:
         return final
 
     def stage_table(self, table_path: str | Path, frame: Any, mode: str, message: str,
-                    tags: tuple[str, ...] = (), output_key: str = "table_path") -> None:
-        """Stage a Delta write through the engine's sink (committed by ``Pipeline.run``)."""
+                    tags: tuple[str, ...] = (), output_key: str = "table_path", doc: TableDoc | None = None) -> None:
+        """Stage a Delta write through the engine's sink (committed by ``Pipeline.run``); ``doc``: its description."""
         if self.sink is None:
             self.sink = self.engine.delta_sink()
-        write = self.sink.stage(str(table_path), frame, mode)
+        write = self.sink.stage(str(table_path), frame, mode, doc=doc)
         self.staged_tables.append(StagedTable(write, message, tuple(tags), output_key))
         self.staged_outputs.append((output_key, str(table_path)))

@@ -12,10 +12,15 @@ Run identity is "this exact run id is committed", read from each table's commit 
   that hold it and writes nothing at all (``PipelineResult.already_committed``);
 - a run id below the latest committed one is refused before any work;
 - a run id another run commits while this one runs is refused at commit time, before this run
-  writes anything.
+  writes anything; a run without a given id then takes the next free id instead and lands.
+
+A run with a local lakehouse holds a presence lock for its duration and commits under the
+lakehouse's commit lock (``LakehouseLocks``): one run at a time claims its id and commits, the
+``runs`` row last (the run's commit record); what a killed run left is swept by the next commit.
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
 import re
@@ -26,6 +31,7 @@ from typing import Any, Mapping, Sequence
 
 from genesis_spark.core.engine import SINK_MODES
 from genesis_spark.delta.commit import sweep_orphans
+from genesis_spark.delta.descriptions import table_doc
 from genesis_spark.delta.metadata import CommitInfo, config_hash
 from genesis_spark.delta.runs import RUNS_SCHEMA, run_record
 from genesis_spark.delta.schema import fields_from_arrow
@@ -33,6 +39,7 @@ from genesis_spark.delta.tables import committed_runs, is_catalog_name, table_lo
 from genesis_spark.pipeline.context import QualityGateError, RunContext
 from genesis_spark.core.engine import ENGINES, Engine
 from genesis_spark.pipeline.engine import get_engine
+from genesis_spark.pipeline.locks import ORPHAN_MIN_AGE_S, LakehouseLocks, sweep_temp_files
 from genesis_spark.pipeline.steps import Step
 
 logger = logging.getLogger(__name__)
@@ -65,6 +72,14 @@ class PipelineResult:
 
 class RunIdError(ValueError):
     """A run id that may not run: below the latest committed one, or taken by another run meanwhile."""
+
+
+class PartialCommitError(RuntimeError):
+    """A commit failed part way; the message says which tables and files were written and which were not."""
+
+    def __init__(self, message: str, written: Sequence[Any] = ()) -> None:
+        super().__init__(message)
+        self.written = list(written)  # the StagedWrites committed before the failure
 
 
 class Pipeline:
@@ -212,8 +227,18 @@ class Pipeline:
         ``"evaluate: quality_score 0.812 < min_score 0.85"`` or ``"step 1 load_csv: ..."``.
         """
         _check_run_id(run_id)
+        locks = LakehouseLocks.enter(self.lakehouse) if self.lakehouse is not None else None
+        try:
+            return self._run_steps(run_id, locks)
+        finally:
+            if locks is not None:
+                locks.exit()
+
+    def _run_steps(self, run_id: int | None, locks: "LakehouseLocks | None") -> PipelineResult:
+        """``_run`` with this run's presence lock held (``locks``, None without a local lakehouse)."""
         timings: dict[str, float] = {}
         ctx: RunContext | None = None
+        auto_id = run_id is None and self.run_id is None
         try:
             run_id = run_id if run_id is not None else self.run_id
             committed = self.committed()
@@ -255,9 +280,12 @@ class Pipeline:
                 timings[f"{index}.{step.name}"] = round(time.perf_counter() - started, 4)
         started = time.perf_counter()
         try:
-            versions = self._commit(ctx, timings)
+            versions = self._commit(ctx, timings, locks, auto_id)
         except RunIdError as exc:
             return self._fail(ctx, timings, str(exc))
+        except PartialCommitError as exc:
+            logger.debug("commit failed", exc_info=True)
+            return self._fail(ctx, timings, f"commit: {exc}", exc.written)
         except Exception as exc:
             logger.debug("commit failed", exc_info=True)
             return self._fail(ctx, timings, f"commit: {_one_line(exc)}")
@@ -269,18 +297,24 @@ class Pipeline:
                 outputs["output_path"] = path
         if versions:
             outputs["tables"] = dict(versions)
-        logger.info("pipeline %r run %d succeeded", self.name, run_id)
-        return PipelineResult(True, outputs, dict(ctx.metrics), None, run_id, timings, versions)
+        logger.info("pipeline %r run %d succeeded", self.name, ctx.run_id)
+        return PipelineResult(True, outputs, dict(ctx.metrics), None, ctx.run_id, timings, versions)
 
     # ------------------------------------------------------------------ internals
 
-    def _fail(self, ctx: RunContext, timings: dict[str, float], error: str) -> PipelineResult:
-        logger.info("pipeline %r run %d failed, nothing written: %s", self.name, ctx.run_id, error)
+    def _fail(self, ctx: RunContext, timings: dict[str, float], error: str,
+              written: Sequence[Any] = ()) -> PipelineResult:
+        """Discard what the run staged (``written``: writes already committed, kept) and report ``error``."""
+        if written:
+            logger.info("pipeline %r run %d failed part way through its commit: %s", self.name, ctx.run_id, error)
+        else:
+            logger.info("pipeline %r run %d failed, nothing written: %s", self.name, ctx.run_id, error)
         for staged in ctx.staged_files:
             staged.abort()
-        if ctx.sink is not None and ctx.staged_tables:
+        unwritten = [t.write for t in ctx.staged_tables if not any(t.write is w for w in written)]
+        if ctx.sink is not None and unwritten:
             try:
-                ctx.sink.abort([t.write for t in ctx.staged_tables])
+                ctx.sink.abort(unwritten)
             except Exception:  # cleanup must not hide the failure
                 logger.warning("could not clean up staged Delta writes", exc_info=True)
         return PipelineResult(False, dict(ctx.outputs), dict(ctx.metrics), error, ctx.run_id, timings)
@@ -303,19 +337,32 @@ class Pipeline:
         run = {"run_id": ctx.run_id}
         # One version per run holding exactly that run's rows (overwrite); earlier runs stay readable by version.
         ctx.stage_table(self.table_path("augmented_train"), ctx.engine.with_columns(ctx.frame, run), "overwrite",
-                        message, (), "augmented_train_table")
+                        message, (), "augmented_train_table", doc=table_doc("augmented_train"))
         if ctx.test is not None:
             ctx.stage_table(self.table_path("test"), ctx.engine.with_columns(ctx.test, run), "overwrite", message, (),
-                            "test_table")
+                            "test_table", doc=table_doc("test"))
         if ctx.augment_result is not None and ctx.engine.count(ctx.augment_result.synthetic) > 0:
             synthetic = ctx.engine.with_columns(ctx.augment_result.synthetic, run)
-            ctx.stage_table(self.table_path("synthetic"), synthetic, "overwrite", message, (), "synthetic_table")
+            ctx.stage_table(self.table_path("synthetic"), synthetic, "overwrite", message, (), "synthetic_table",
+                            doc=table_doc("synthetic"))
 
-    def _check_still_free(self, ctx: RunContext) -> None:
-        """At commit time: refuse when another run committed this run id, or a later one, meanwhile."""
+    def _claim_run_id(self, ctx: RunContext, auto_id: bool) -> None:
+        """At commit time (under the commit lock): make sure no other run took this run id, or a later one, meanwhile.
+
+        A run without a given run id (``auto_id``) then takes the next free id; one with a given id is refused.
+        """
         committed = self.committed()
         taken = {path: version for path, version in self._holding(committed, ctx.run_id).items()
                  if path not in ctx.resumed_tables}
+        latest = _latest_run(committed) or 0
+        if auto_id and (taken or latest > ctx.run_id):
+            old, ctx.run_id, ctx.resumed_tables = ctx.run_id, latest + 1, {}
+            for staged in ctx.staged_tables:  # a step's default message names the run
+                if staged.message == f"{self.name} run {old}":
+                    staged.message = f"{self.name} run {ctx.run_id}"
+            logger.warning("pipeline %r: run id %d was committed by another run while this one ran: "
+                           "this run commits as run %d, the next free id", self.name, old, ctx.run_id)
+            return
         if taken:
             where = ", ".join(f"{path} v{version}" for path, version in taken.items())
             raise RunIdError(f"run id {ctx.run_id} was committed by another run while this one ran ({where}); "
@@ -323,42 +370,113 @@ class Pipeline:
                              "free id.")
         self._check_run_id(committed, ctx.run_id, "by another run while this one ran")
 
-    def _commit(self, ctx: RunContext, timings: dict[str, float]) -> dict[str, int]:
-        """Commit the run: sweep old orphan staging folders, check every write's schema, then one version per table.
+    def _commit(self, ctx: RunContext, timings: dict[str, float], locks: "LakehouseLocks | None",
+                auto_id: bool) -> dict[str, int]:
+        """Commit the run under the lakehouse's commit lock: claim the run id, sweep orphans, check, write.
 
         Every staged write (and the ``runs`` row) is checked against its existing table before any
         commit: a changed schema refuses the whole run with one line and no table changes version.
+        Then one version per table, the ``runs`` row last (the run's commit record), then the files.
         """
-        self._check_still_free(ctx)
-        self._stage_lakehouse(ctx)
-        runs_path = self.table_path("runs") if self.lakehouse is not None else None
-        if runs_path is not None and ctx.sink is None:
-            ctx.sink = ctx.engine.delta_sink()
-        writes = [staged.write for staged in ctx.staged_tables]
-        own_stages = [str(getattr(w.payload, "stage_dir", "")) for w in writes]
-        sweep_orphans([w.table_path for w in writes] + ([runs_path] if runs_path else []), keep=own_stages)
-        check = getattr(ctx.sink, "check", None)
-        if check is not None:  # tables that already hold this run (a half-committed run) are left alone anyway
-            resumed = {_location(path) for path in ctx.resumed_tables}
-            check([w for w in writes if _location(w.table_path) not in resumed],
-                  {runs_path: fields_from_arrow(RUNS_SCHEMA)} if runs_path else None)
-        info = self._commit_info(ctx)
+        with locks.commit() if locks is not None else contextlib.nullcontext():
+            self._claim_run_id(ctx, auto_id)
+            self._stage_lakehouse(ctx)
+            runs_path = self.table_path("runs") if self.lakehouse is not None else None
+            if runs_path is not None and ctx.sink is None:
+                ctx.sink = ctx.engine.delta_sink()
+            writes = [staged.write for staged in ctx.staged_tables]
+            self._sweep(ctx, locks, [w.table_path for w in writes] + ([runs_path] if runs_path else []),
+                        [str(getattr(w.payload, "stage_dir", "")) for w in writes])
+            check = getattr(ctx.sink, "check", None)
+            if check is not None:  # tables that already hold this run (a half-committed run) are left alone anyway
+                resumed = {_location(path) for path in ctx.resumed_tables}
+                check([w for w in writes if _location(w.table_path) not in resumed],
+                      {runs_path: fields_from_arrow(RUNS_SCHEMA)} if runs_path else None)
+            return self._write(ctx, self._commit_info(ctx), timings, runs_path)
+
+    def _sweep(self, ctx: RunContext, locks: "LakehouseLocks | None", tables: Sequence[str],
+               own_stages: Sequence[str]) -> None:
+        """Remove orphan staging folders of ``tables`` and temporary files beside this run's file targets.
+
+        Orphans younger than ``ORPHAN_MIN_AGE_S`` may be another run's work in progress and are kept, except
+        when the lakehouse's locks show a killed run and no other live run: then they are a crash's leftovers.
+        """
+        min_age, dead = ORPHAN_MIN_AGE_S, []
+        if locks is not None:
+            alive, dead = locks.others()
+            if dead and not alive:
+                min_age = 0.0
+                logger.info("%d run(s) of lakehouse %s were killed: sweeping what they left", len(dead),
+                            self.lakehouse)
+        sweep_orphans(tables, keep=own_stages, min_age_seconds=min_age)
+        sweep_temp_files(ctx.staged_files, min_age)
+        if min_age == 0.0:
+            for entry in dead:
+                with contextlib.suppress(OSError):
+                    entry.unlink()
+
+    def _write(self, ctx: RunContext, info: CommitInfo, timings: dict[str, float],
+               runs_path: str | None) -> dict[str, int]:
+        """One version per staged table, then the ``runs`` row, then the files; a failure says what was written."""
         versions: dict[str, int] = {}
-        for staged in ctx.staged_tables:
-            one = dataclasses.replace(info, message=staged.message, tags=staged.tags)
-            versions.update(ctx.sink.commit_all([staged.write], one))
-        if runs_path is not None:
-            record = self._run_record(ctx, info, versions, timings)
-            write = ctx.sink.stage(runs_path, ctx.engine.from_records([record], schema=RUNS_SCHEMA), "append")
-            try:
-                versions.update(ctx.sink.commit_all([write], info))
-            except BaseException:
-                ctx.sink.abort([write])  # no staging folder of the runs row outlives a failed commit
-                raise
-            ctx.staged_outputs.append(("runs_table", runs_path))
-        for staged in ctx.staged_files:
-            staged.commit()
+        written: list[Any] = []
+        current = ""
+        resumed = {_location(path): version for path, version in ctx.resumed_tables.items()}
+        try:
+            held = []  # tables a half-committed run already wrote: their version stands, their staging goes
+            for staged in ctx.staged_tables:
+                current = staged.write.table_path
+                if _location(current) in resumed:
+                    versions[current] = resumed[_location(current)]
+                    held.append(staged.write)
+                    continue
+                one = dataclasses.replace(info, message=staged.message, tags=staged.tags)
+                versions.update(ctx.sink.commit_all([staged.write], one))
+                written.append(staged.write)
+            if held:
+                try:
+                    ctx.sink.abort(held)
+                except Exception:  # housekeeping must not fail the commit
+                    logger.warning("could not remove the staging of tables that already held run %d", ctx.run_id,
+                                   exc_info=True)
+            if runs_path is not None:
+                current = runs_path
+                record = self._run_record(ctx, info, versions, timings)
+                write = ctx.sink.stage(runs_path, ctx.engine.from_records([record], schema=RUNS_SCHEMA), "append",
+                                       doc=table_doc("runs"))
+                try:
+                    versions.update(ctx.sink.commit_all([write], info))
+                except BaseException:
+                    ctx.sink.abort([write])  # no staging folder of the runs row outlives a failed commit
+                    raise
+                ctx.staged_outputs.append(("runs_table", runs_path))
+            for staged in ctx.staged_files:
+                current = str(staged.final_path)
+                staged.commit()
+                written.append(staged)
+        except Exception as exc:
+            raise PartialCommitError(self._partial_message(ctx, current, exc, versions, runs_path), written) from exc
         return versions
+
+    def _partial_message(self, ctx: RunContext, failed: str, exc: Exception, versions: Mapping[str, int],
+                         runs_path: str | None) -> str:
+        """What a failed commit wrote and did not write, and what readers and the next run see."""
+        tables = [s.write.table_path for s in ctx.staged_tables] + ([runs_path] if runs_path else [])
+        done = [f"{path} v{versions[path]}" for path in tables if path in versions]
+        done += [str(s.final_path) for s in ctx.staged_files if not s.temp_path.exists() and s.final_path.exists()]
+        missing = [path for path in tables if path not in versions]
+        missing += [str(s.final_path) for s in ctx.staged_files if s.temp_path.exists()]
+        head = f"writing {failed} failed: {_one_line(exc)}."
+        if not done:
+            return f"{head} Nothing written ({', '.join(missing)} stay as they were)."
+        if runs_path is not None and runs_path in versions:
+            state = f"run {ctx.run_id} is committed (its runs row is written)."
+        elif runs_path is not None:
+            state = (f"run {ctx.run_id} is half committed (no runs row): read_run still gives the previous run, "
+                     "and the next run of this pipeline completes or replaces it.")
+        else:
+            state = f"run {ctx.run_id} is half committed: re-run it with --run-id {ctx.run_id} to complete it."
+        return f"{head} Written: {', '.join(done)}. Not written: {', '.join(missing)}. {state}"
 
     def _table_names(self, ctx: RunContext, versions: Mapping[str, int]) -> dict[str, str]:
         """``{location: name}`` of the tables a run wrote: the lakehouse name, else the folder or catalog name.

@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from genesis_spark.core.columns import check_unique_columns
-from genesis_spark.core.csv_types import SPARK_CSV_TYPES, check_csv_file
+from genesis_spark.core.csv_types import (SPARK_CSV_TYPES, RaggedRows, check_csv_file, check_csv_rows, count_fields,
+                                         csv_dialect, ragged_message)
 from genesis_spark.core.engine import SOURCE_FORMATS
 
 logger = logging.getLogger(__name__)
@@ -268,6 +269,47 @@ def csv_schema(inferred):
     return StructType.fromJson({"type": "struct", "fields": fields})
 
 
+#: The column Spark puts a malformed CSV record's text into (PERMISSIVE mode) for the ragged-row job.
+_CORRUPT = "_genesis_corrupt_record"
+#: At most this many ragged rows are collected to count them (the message then says "or more").
+_COUNT_CAP = 1000
+
+
+def check_csv_rows_spark(spark, path: str, header_fields: int, options: Mapping[str, str] | None = None,
+                         limit: int = 5) -> None:
+    """Ragged rows of a CSV folder or remote file, found by one Spark job; ValueError (one line) if any.
+
+    Spark's own parser (its quote and escape rules) reads every row against a schema of
+    ``header_fields`` text columns; rows with another field count are the malformed records
+    (PERMISSIVE mode puts their text aside), counted, and the first few named with their file
+    and field count (Spark knows no line numbers). Local files are checked on the driver
+    instead (``genesis_spark.core.csv_types.check_csv_rows``), with line numbers.
+    """
+    from pyspark.sql import functions as F
+    from pyspark.sql.types import StringType, StructField, StructType
+
+    dialect = csv_dialect(options, "spark")
+    if dialect is None:
+        return
+    schema = StructType([StructField(f"_c{i}", StringType()) for i in range(header_fields)]
+                        + [StructField(_CORRUPT, StringType())])
+    frame = (spark.read.options(**(options or {})).option("header", "true").option("enforceSchema", "true")
+             .option("mode", "PERMISSIVE").option("columnNameOfCorruptRecord", _CORRUPT)
+             .schema(schema).csv(path))
+    # Every column: with fewer, Spark's column pruning parses (and checks) only those fields.
+    bad = frame.select(F.input_file_name().alias("file"), *frame.columns).where(F.col(_CORRUPT).isNotNull())
+    # Counted on the driver from a bounded collect: a count() would read the corrupt-record column alone,
+    # which Spark refuses for raw CSV.
+    offenders = bad.limit(_COUNT_CAP).collect()
+    if not offenders:
+        return
+    file = offenders[0]["file"]
+    mine = [r[_CORRUPT] for r in offenders if r["file"] == file]
+    first = tuple((record, count_fields(record, dialect)) for record in mine[:limit])
+    raise ValueError(ragged_message(str(file), RaggedRows(header_fields, len(mine), first),
+                                    at_least=len(offenders) == _COUNT_CAP))
+
+
 def read_source(spark, path_or_table: str | Path, format: str | None = None,
                 version: int | str | None = None,
                 options: Mapping[str, Any] | None = None) -> tuple[Any, SourceInfo]:
@@ -307,6 +349,10 @@ def read_source(spark, path_or_table: str | Path, format: str | None = None,
             check_csv_file(_local(text))
         first = spark.read.option("header", "false").options(**opts).csv(text).first()
         check_unique_columns(list(first) if first is not None else [], f"CSV file {text!r}")
+        if not is_remote(text) and Path(_local(text)).is_file():
+            check_csv_rows(_local(text), opts, engine="spark")
+        elif first is not None:
+            check_csv_rows_spark(spark, text, len(first), opts)
         reader = spark.read.option("header", "true").option("inferSchema", "true").options(**opts)
         schema = csv_schema(reader.csv(text).schema)
         return reader.schema(schema).csv(text), SourceInfo(text, "csv", None)

@@ -32,6 +32,7 @@ from typing import Any, Mapping, Sequence
 from genesis_spark.core.engine import SINK_MODES
 from genesis_spark.delta.commit import (commit_files, describe_files, list_staged_files, new_stage_dir,
                                         remove_stage_dir)
+from genesis_spark.delta.descriptions import COMMENT_KEY, TableDoc, comment_schema_json
 from genesis_spark.delta.metadata import CommitInfo
 from genesis_spark.delta.schema import Fields, check_fields, fields_from_json, table_fields
 from genesis_spark.delta.sink import StagedWrite, WriteMode, check_mode
@@ -53,11 +54,32 @@ def _as_spark_frame(spark, frame):
 
 @dataclass(frozen=True)
 class StagedFiles:
-    """The embedded sink's payload: the staging folder Spark wrote, its data files, and the frame's schema JSON."""
+    """The embedded sink's payload: the staging folder Spark wrote, its data files, the frame's schema JSON
+    (column comments in its field metadata) and the table description a new table gets."""
 
     stage_dir: str
     files: tuple[str, ...]
     schema_json: str
+    description: str | None = None
+
+
+def with_comments(frame, doc: TableDoc | None):
+    """``frame`` with ``doc``'s comment in each column's metadata (``comment``, as Spark's DDL writes it).
+
+    A column that already has a comment keeps it; without ``doc`` the frame is returned as is.
+    """
+    if doc is None:
+        return frame
+    from pyspark.sql import functions as F
+
+    columns = []
+    for f in frame.schema.fields:
+        column = F.col("`" + f.name.replace("`", "``") + "`")
+        text = doc.comment(f.name)
+        if text and COMMENT_KEY not in f.metadata:
+            column = column.alias(f.name, metadata={**f.metadata, COMMENT_KEY: text})
+        columns.append(column)
+    return frame.select(*columns)
 
 
 class _SparkSink:
@@ -103,8 +125,13 @@ class EmbeddedDeltaSink(_SparkSink):
 
     name = "embedded"
 
-    def stage(self, table_path: str | Path, frame: Any, mode: str = "append") -> StagedWrite:
-        """Write ``frame``'s parquet files into a fresh staging folder of ``table_path``; no Delta version yet."""
+    def stage(self, table_path: str | Path, frame: Any, mode: str = "append",
+              doc: TableDoc | None = None) -> StagedWrite:
+        """Write ``frame``'s parquet files into a fresh staging folder of ``table_path``; no Delta version yet.
+
+        ``doc`` (``genesis_spark.delta.descriptions``) gives the column comments of the committed
+        schema and the description of a table this commit creates.
+        """
         if is_catalog_name(table_path):
             raise ValueError(f"The embedded Delta sink writes table folders, not catalog tables ({table_path!r}). "
                              "Give a path, or run with the Delta jars and sink: native.")
@@ -114,7 +141,9 @@ class EmbeddedDeltaSink(_SparkSink):
          .option("compression", "snappy")
          .parquet(f"{root}/{stage_dir}"))
         files = list_staged_files(root, stage_dir)
-        payload = StagedFiles(stage_dir=stage_dir, files=tuple(files), schema_json=frame.schema.json())
+        schema_json = comment_schema_json(frame.schema.json(), doc) if doc is not None else frame.schema.json()
+        payload = StagedFiles(stage_dir=stage_dir, files=tuple(files), schema_json=schema_json,
+                              description=doc.description if doc is not None else None)
         logger.info("staged %d parquet files for %s in %s (not visible to Delta readers until commit)",
                     len(files), root, stage_dir)
         return StagedWrite(table_path=root, mode=mode, payload=payload, name=Path(root).name)
@@ -131,7 +160,8 @@ class EmbeddedDeltaSink(_SparkSink):
             payload: StagedFiles = write.payload
             files = describe_files(write.table_path, payload.files)
             schema = Schema.from_json(_nullable(payload.schema_json))
-            versions[write.table_path] = commit_files(write.table_path, files, write.mode, info, schema)
+            versions[write.table_path] = commit_files(write.table_path, files, write.mode, info, schema,
+                                                      description=payload.description)
         return versions
 
     def abort(self, staged: Sequence[StagedWrite]) -> None:
@@ -153,9 +183,15 @@ class NativeDeltaSink(_SparkSink):
 
     name = "native"
 
-    def stage(self, table_path: str | Path, frame: Any, mode: str = "append") -> StagedWrite:
-        """Record the write; Spark's Delta writer commits as it writes, so nothing runs before ``commit_all``."""
+    def stage(self, table_path: str | Path, frame: Any, mode: str = "append",
+              doc: TableDoc | None = None) -> StagedWrite:
+        """Record the write; Spark's Delta writer commits as it writes, so nothing runs before ``commit_all``.
+
+        ``doc`` puts its column comments in the frame's schema (Spark's Delta writer stores them);
+        the table description is not written by this sink.
+        """
         frame, target, mode = self._prepare(table_path, frame, mode)
+        frame = with_comments(frame, doc)
         return StagedWrite(table_path=target, mode=mode, payload=frame, name=target.rsplit("/", 1)[-1])
 
     def _staged_fields(self, write: StagedWrite) -> Fields:
