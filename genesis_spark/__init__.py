@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from genesis_spark.version import __version__
 
-__all__ = ["SyntheticGenerator", "QualityEvaluator", "augment_imbalanced", "__version__"]
+__all__ = ["SyntheticGenerator", "QualityEvaluator", "augment_imbalanced", "CTGANOverSampler", "read_run", "__version__"]
 
 
 def __getattr__(name: str):
@@ -25,4 +25,12 @@ def __getattr__(name: str):
         from genesis_spark.augment import augment_imbalanced
 
         return augment_imbalanced
+    if name == "CTGANOverSampler":
+        from genesis_spark.oversampler import CTGANOverSampler
+
+        return CTGANOverSampler
+    if name == "read_run":
+        from genesis_spark.lakehouse import read_run
+
+        return read_run
     raise AttributeError(f"module 'genesis_spark' has no attribute {name!r}")

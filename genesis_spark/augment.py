@@ -100,7 +100,7 @@ def _capped(rows: pd.DataFrame, cap: int, seed: int) -> pd.DataFrame:
     return canonical_rows(rows)
 
 
-def _oversample_ctgan(df: pd.DataFrame, plan: AugmentPlan, discrete: Sequence[str], excluded: Sequence[str],
+def oversample_ctgan(df: pd.DataFrame, plan: AugmentPlan, discrete: Sequence[str], excluded: Sequence[str],
                       config: Mapping[str, Any] | None, seed: int, generator: Any | None = None):
     """Per raised class: fit (or take) a generator, then draw, score and filter its blocks in-process.
 
@@ -219,7 +219,7 @@ def augment(df: pd.DataFrame, target_column: str, ratio: float, strategy: str = 
     if strategy == "smote":
         parts, fitted_on = _oversample_smote(out, plan, discrete, fresh, seed)
     else:
-        parts, generators, fitted_on, reports, timings = _oversample_ctgan(out, plan, discrete, fresh, config,
+        parts, generators, fitted_on, reports, timings = oversample_ctgan(out, plan, discrete, fresh, config,
                                                                            seed, generator)
     synthetic = pd.concat(parts, ignore_index=True)
     augmented = pd.concat([out, synthetic[list(out.columns)]], ignore_index=True)

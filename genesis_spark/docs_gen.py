@@ -1,17 +1,21 @@
-"""Generate the YAML pipeline reference (docs/yaml-reference.md) from the step definitions.
+"""Generate the YAML pipeline reference (docs/yaml-reference.md) from the step definitions, and the
+table descriptions of docs/output-tables.md from ``genesis_spark.delta.descriptions``.
 
 Every step and parameter comes from ``genesis_spark.pipeline.steps.reference()`` (the same
 ``Param`` specs that validate the YAML), so the reference cannot drift from the code;
-``tests/test_docs.py`` fails when the committed file differs from a fresh generation.
+``tests/test_docs.py`` fails when the committed file differs from a fresh generation. The same
+holds for the ``<!-- generated: table-doc KIND -->`` blocks of docs/output-tables.md, which
+show the Delta table descriptions and column comments (``tests/test_table_comments.py``).
 
-    python -m genesis_spark.docs_gen            # rewrite docs/yaml-reference.md
-    python -m genesis_spark.docs_gen --check    # exit 1 when it is out of date
+    python -m genesis_spark.docs_gen            # rewrite docs/yaml-reference.md, refresh docs/output-tables.md
+    python -m genesis_spark.docs_gen --check    # exit 1 when either is out of date
 """
 from __future__ import annotations
 
 import argparse
 import json
 import logging
+import re
 import sys
 from pathlib import Path
 from typing import Any, Mapping, Sequence
@@ -19,6 +23,9 @@ from typing import Any, Mapping, Sequence
 logger = logging.getLogger(__name__)
 
 DEFAULT_OUTPUT = Path(__file__).resolve().parents[1] / "docs" / "yaml-reference.md"
+#: The hand-written page whose ``<!-- generated: table-doc KIND -->`` blocks come from ``TABLE_DOCS``.
+TABLES_DOC = Path(__file__).resolve().parents[1] / "docs" / "output-tables.md"
+_BLOCK = re.compile(r"(<!-- generated: table-doc (\w+) -->\n)(.*?)(<!-- end generated -->)", re.DOTALL)
 
 #: What each top-level key of a pipeline file means. A key the loader accepts without an
 #: entry here makes ``generate()`` fail, so a new key cannot ship undocumented.
@@ -99,7 +106,8 @@ def _augment_config_keys() -> list[tuple[str, Any, str]]:
     known.update({f.name: (f.default, "block sampling") for f in fields(SamplingConfig)})
     known.update({f.name: (f.default, "row filter") for f in fields(ScoreThresholds)})
     known.update({"label_sample_rows": (DEFAULT_LABEL_SAMPLE_ROWS, "label model"), "score": (True, "row filter"),
-                  "identifier_columns": (IDENTIFIER_MODES[0], "identifier columns: " + " or ".join(IDENTIFIER_MODES))})
+                  "identifier_columns": (IDENTIFIER_MODES[0], "identifier columns: " + " or ".join(IDENTIFIER_MODES)),
+                  "verbose": (None, "progress bars: true or false; unset, a bar when stderr is a terminal and CI is unset")})
     missing = [k for k in AUGMENT_CONFIG_KEYS if k not in known]
     if missing:
         raise ValueError(f"augment config key(s) {', '.join(missing)} have no entry: add them to "
@@ -184,6 +192,36 @@ def generate() -> str:
     return "\n".join(parts).rstrip("\n") + "\n"
 
 
+def table_doc_markdown(kind: str) -> str:
+    """The description and column comments of output table ``kind`` as Markdown (from ``TABLE_DOCS``).
+
+    The ``runs`` table lists every column with its Delta type; the data tables list their own
+    columns and what any other (input) column holds.
+    """
+    from genesis_spark.delta.descriptions import table_doc
+
+    doc = table_doc(kind)
+    lines = [f"Description: *{_cell(doc.description)}*", ""]
+    if kind == "runs":
+        from genesis_spark.delta.runs import RUNS_SCHEMA
+        from genesis_spark.delta.schema import fields_from_arrow, type_name
+
+        lines += ["| column | type | comment |", "|---|---|---|"]
+        lines += [f"| `{name}` | {_cell(type_name(key))} | {_cell(doc.comment(name))} |"
+                  for name, key in fields_from_arrow(RUNS_SCHEMA).items()]
+    else:
+        lines += ["| column | comment |", "|---|---|"]
+        lines += [f"| `{name}` | {_cell(text)} |" for name, text in doc.columns.items()]
+        if doc.other:
+            lines.append(f"| any other column | {_cell(doc.other)} |")
+    return "\n".join(lines) + "\n"
+
+
+def refresh_tables_doc(text: str) -> str:
+    """``text`` with each ``<!-- generated: table-doc KIND -->`` block regenerated (the rest untouched)."""
+    return _BLOCK.sub(lambda m: m.group(1) + table_doc_markdown(m.group(2)) + m.group(4), text)
+
+
 def write(path: str | Path = DEFAULT_OUTPUT) -> Path:
     """Write the reference to ``path``; return it."""
     path = Path(path)
@@ -197,15 +235,28 @@ def main(argv: Sequence[str] | None = None) -> int:
     """``python -m genesis_spark.docs_gen [--check] [--output PATH]``."""
     parser = argparse.ArgumentParser(prog="python -m genesis_spark.docs_gen", description=__doc__.splitlines()[0])
     parser.add_argument("--output", default=str(DEFAULT_OUTPUT), help="Markdown file to write or check.")
+    parser.add_argument("--tables-doc", default=None,
+                        help="Markdown file whose generated table-doc blocks to refresh or check (default: "
+                             "docs/output-tables.md when --output is not given).")
     parser.add_argument("--check", action="store_true", help="Exit 1 when the file differs from a fresh generation.")
     args = parser.parse_args(argv)
+    tables = Path(args.tables_doc) if args.tables_doc else (TABLES_DOC if args.output == str(DEFAULT_OUTPUT) else None)
     if args.check:
         current = Path(args.output).read_text(encoding="utf-8") if Path(args.output).exists() else ""
-        if current != generate():
-            sys.stderr.write(f"{args.output} is out of date: run python -m genesis_spark.docs_gen\n")
+        stale = [args.output] if current != generate() else []
+        if tables is not None:
+            text = tables.read_text(encoding="utf-8")
+            stale += [str(tables)] if text != refresh_tables_doc(text) else []
+        if stale:
+            sys.stderr.write(f"{', '.join(stale)} out of date: run python -m genesis_spark.docs_gen\n")
             return 1
         return 0
     write(args.output)
+    if tables is not None:
+        text = tables.read_text(encoding="utf-8")
+        if text != refresh_tables_doc(text):
+            tables.write_text(refresh_tables_doc(text), encoding="utf-8")
+            logger.info("refreshed the table descriptions in %s", tables)
     return 0
 
 

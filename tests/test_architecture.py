@@ -14,8 +14,8 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("genesis_spark.quality",),
     ("genesis_spark.delta",),
     ("genesis_spark.spark",),
-    ("genesis_spark.augment",),
-    ("genesis_spark.pipeline", "genesis_spark.tracking"),
+    ("genesis_spark.augment", "genesis_spark.oversampler"),
+    ("genesis_spark.pipeline", "genesis_spark.tracking", "genesis_spark.lakehouse"),
     ("genesis_spark.cli", "genesis_spark.job", "genesis_spark.docs_gen", "genesis_spark"),
 )
 #: Modules with no torch and no pyspark import (the engine-neutral core).

@@ -13,7 +13,7 @@ import torch
 
 from _synth_helpers import small
 from genesis_spark.synth.artifact import ArtifactError
-from genesis_spark.synth.generator import SyntheticGenerator
+from genesis_spark.synth.generator import NotFittedError, SyntheticGenerator
 
 DISCRETE = ["merchant_category", "hour", "day_of_week"]
 
@@ -215,3 +215,33 @@ def test_nulls_in_training_are_generated(fraud_rows):
     out = g.generate(2000, seed=0)
     assert out["distance_from_home"].isna().any()
     assert out["distance_from_home"].notna().any()
+
+
+def test_params_follow_scikit_learn_so_clone_works(fitted):
+    from sklearn.base import clone
+
+    config = small(epochs=2)
+    gen = SyntheticGenerator("ctgan", config)
+    assert gen.get_params() == gen.get_params(deep=False) == {"method": "ctgan", "config": config}
+    twin = clone(gen)
+    assert twin is not gen and twin.get_params() == gen.get_params() and twin.config_ == gen.config_
+    unfitted = clone(fitted)  # a clone has the parameters, not the learned state
+    assert unfitted.get_params() == fitted.get_params()
+    with pytest.raises(NotFittedError, match="not fitted"):
+        unfitted.generate(5)
+    assert twin.set_params(config=small(epochs=3)) is twin and twin.config_["epochs"] == 3
+    with pytest.raises(ValueError, match="Invalid parameter 'epochs'.*Valid parameters are: method, config"):
+        twin.set_params(epochs=3)
+    with pytest.raises(TypeError, match=r"config\['epochs'\]"):
+        twin.set_params(config={"epochs": 0})
+    assert twin.config_["epochs"] == 3  # a refused set_params changes nothing
+
+
+def test_set_params_on_a_fitted_generator_unfits_it(fraud_rows):
+    gen = SyntheticGenerator("ctgan", small(epochs=1)).fit(fraud_rows.head(60), DISCRETE)
+    gen.set_params(config=gen.config)  # the same object: nothing changes
+    assert len(gen.generate(5, seed=1)) == 5
+    gen.set_params(config=small(epochs=2))
+    with pytest.raises(NotFittedError):
+        gen.generate(5, seed=1)
+    assert gen.fit(fraud_rows.head(60), DISCRETE).loss_history_["epoch"].tolist() == [0, 1]

@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 import difflib
+import os
+import sys
 from numbers import Real
-from typing import Any
+from typing import IO, Any
 
 DEFAULT_CONFIG: dict[str, Any] = {
     "epochs": 300,
@@ -21,7 +23,7 @@ DEFAULT_CONFIG: dict[str, Any] = {
     "log_frequency": True,
     "device": "auto",
     "seed": 0,
-    "verbose": False,
+    "verbose": None,  # progress bar: None = when stderr is a terminal and CI is unset; True/False force it
     "clip": True,
     "max_training_rows": None,
     "sample_bf16": True,  # bf16 sampling on CPU: same shape scores as fp32 (bench_quality), ~2x forward
@@ -35,7 +37,7 @@ ALIASES = {"lr": ("generator_lr", "discriminator_lr"), "weight_decay": ("generat
 _POSITIVE_INT = {"epochs", "batch_size", "embedding_dim", "pac", "discriminator_steps"}
 _POSITIVE_FLOAT = {"generator_lr", "discriminator_lr"}
 _NON_NEGATIVE_FLOAT = {"generator_decay", "discriminator_decay"}
-_BOOL = {"log_frequency", "verbose", "clip", "sample_bf16", "calibrate_states"}
+_BOOL = {"log_frequency", "clip", "sample_bf16", "calibrate_states"}
 _DIMS = {"generator_dim", "discriminator_dim"}
 #: Every key ``resolve_config`` accepts: the settings and their shorthands.
 CONFIG_KEYS: tuple[str, ...] = tuple(sorted([*DEFAULT_CONFIG, *ALIASES]))
@@ -61,6 +63,11 @@ def _check(key: str, value: Any) -> Any:
     if key in _BOOL:
         if not isinstance(value, bool):
             raise TypeError(f"config[{key!r}] must be True or False, got {value!r}.")
+        return value
+    if key == "verbose":
+        if value is not None and not isinstance(value, bool):
+            raise TypeError(f"config['verbose'] must be None (a progress bar when stderr is a terminal), True or "
+                            f"False, got {value!r}.")
         return value
     if key in _DIMS:
         if isinstance(value, (str, bytes)) or not hasattr(value, "__iter__") or not all(
@@ -140,3 +147,23 @@ def resolve_config(config: dict[str, Any] | None) -> dict[str, Any]:
 def to_json(config: dict[str, Any]) -> dict[str, Any]:
     """The config as JSON-able values (tuples become lists)."""
     return {k: list(v) if isinstance(v, tuple) else v for k, v in config.items()}
+
+
+def progress_enabled(verbose: bool | None, stream: IO[str] | None = None) -> bool:
+    """Whether to draw a progress bar: ``verbose`` True or False decides; None (the default) draws one
+    when ``stream`` (stderr) is a terminal and the environment variable ``CI`` is unset, so CI runs
+    and log files stay quiet.
+
+    Example::
+
+        tqdm(range(epochs), disable=not progress_enabled(config["verbose"]))
+    """
+    if verbose is not None:
+        return bool(verbose)
+    if os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no"):
+        return False
+    stream = sys.stderr if stream is None else stream
+    try:
+        return bool(stream is not None and stream.isatty())
+    except (AttributeError, ValueError):  # no isatty, or a closed stream
+        return False

@@ -190,15 +190,19 @@ class CTGAN:
     def fit(self, data: torch.Tensor, sampler: ConditionalSampler, *, epochs: int, batch_size: int,
             discriminator_steps: int, generator_lr: float, discriminator_lr: float, generator_decay: float,
             discriminator_decay: float, generator: torch.Generator, generator_average: float = 0.0,
-            verbose: bool = False) -> pd.DataFrame:
+            verbose: bool | None = None) -> pd.DataFrame:
         """Train on ``data`` (already on the device); returns per-epoch mean losses.
 
         ``generator_average`` > 0 keeps the uniform average of the generator's weights over that
         share of the last steps (Polyak-Ruppert tail averaging) and samples with it, BatchNorm
         statistics re-estimated for the averaged weights: a GAN's last iterate oscillates around
         the equilibrium, its average sits much closer (``bench/bench_shape_seeds.py``).
+        ``verbose``: a progress bar of the epochs with the losses; None draws it when stderr is a
+        terminal outside CI (``synth.config.progress_enabled``).
         """
         from tqdm.auto import tqdm
+
+        from genesis_spark.synth.config import progress_enabled
 
         G, D = self.generator, self.discriminator
         self.__dict__.pop("_inference_cache", None)
@@ -213,7 +217,8 @@ class CTGAN:
         average_from = math.ceil((1 - generator_average) * epochs * steps) if generator_average > 0 else None
         average: list[torch.Tensor] = []
         history = []
-        bar = tqdm(range(epochs), disable=not verbose, desc="CTGAN")
+        show = progress_enabled(verbose)
+        bar = tqdm(range(epochs), disable=not show, desc="CTGAN", unit="epoch")
         for epoch in bar:
             losses = torch.zeros(steps, 3, device=self.device)
             for step in range(steps):
@@ -228,7 +233,7 @@ class CTGAN:
                 losses[step, 2] = pen
             g, d, p = losses.mean(dim=0).cpu().tolist()  # one host sync per epoch
             history.append((epoch, g, d, p))
-            if verbose:
+            if show:
                 bar.set_postfix(generator=f"{g:+.3f}", discriminator=f"{d:+.3f}")
         if average:
             with torch.no_grad():

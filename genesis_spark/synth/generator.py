@@ -24,6 +24,8 @@ logger = logging.getLogger(__name__)
 
 METHODS = ("ctgan",)
 GENERATE_BLOCK_ROWS = 4096
+#: Tag in the seeds of listed condition values' draws and of each condition group's rows.
+CONDITION_STREAM = 0xC0D1
 CALIBRATION_ROWS = 20_000
 N_QUANTILES = 101
 
@@ -33,6 +35,11 @@ def _same_value(category: Any, value: Any) -> bool:
     if isinstance(category, bool) or isinstance(value, bool):
         return isinstance(category, bool) and isinstance(value, bool) and category == value
     return category == value
+
+
+def _is_list_like(value: Any) -> bool:
+    """A list of condition values (strings are single values)."""
+    return isinstance(value, (list, tuple, set, frozenset, np.ndarray, pd.Series, pd.Index))
 
 
 class NotFittedError(ValueError, AttributeError):
@@ -122,6 +129,32 @@ class SyntheticGenerator:
         self.config = config
         self.config_: dict[str, Any] = resolve_config(config)
         self._reset()
+
+    def get_params(self, deep: bool = True) -> dict[str, Any]:
+        """The constructor parameters as given (scikit-learn's contract, so ``sklearn.base.clone`` works)."""
+        return {"method": self.method, "config": self.config}
+
+    def set_params(self, **params: Any) -> "SyntheticGenerator":
+        """Set constructor parameters, validated as in ``__init__``; returns ``self``.
+
+        A fitted generator becomes unfitted when a parameter changes: its weights were learned under
+        the old settings. Call :meth:`fit` again.
+        """
+        valid = self.get_params()
+        unknown = [k for k in params if k not in valid]
+        if unknown:
+            raise ValueError(f"Invalid parameter {unknown[0]!r} for SyntheticGenerator. "
+                             f"Valid parameters are: {', '.join(valid)}.")
+        method = params.get("method", self.method)
+        if method not in METHODS:
+            raise ValueError(f"Unknown method {method!r}; supported methods: {', '.join(METHODS)}.")
+        config_ = resolve_config(params.get("config", self.config))
+        changed = any(params[k] is not valid[k] for k in params)
+        self.method, self.config, self.config_ = method, params.get("config", self.config), config_
+        if changed and self._model is not None:
+            logger.info("set_params changed %s: the generator is unfitted, call fit again", ", ".join(params))
+            self._reset()
+        return self
 
     def _reset(self) -> None:
         self.columns_: list[str] = []
@@ -240,39 +273,89 @@ class SyntheticGenerator:
             raise NotFittedError("This SyntheticGenerator is not fitted: call fit(df) or SyntheticGenerator.load(path) first.")
 
     # --------------------------------------------------------------- generate
-    def generate(self, n_samples: int, conditions: dict | None = None, seed: int | None = None) -> pd.DataFrame:
+    def generate(self, n_samples: int | None = None, conditions: dict | pd.DataFrame | None = None,
+                 seed: int | None = None) -> pd.DataFrame:
         """``n_samples`` synthetic rows with the training columns and dtypes.
 
-        ``conditions`` maps discrete columns to a value every returned row takes. The first
-        condition (in training column order) goes through CTGAN's conditional vector, so the other
-        columns follow their learned distribution given it; further conditions are then set on the
-        sampled rows. No rejection loop. ``seed`` makes the output reproducible; without it the rows
-        come from the generator's own seeded stream. ``generate(n, seed=s)`` equals the first ``n``
-        rows of ``generate_block(0, 4096, s)``, ``generate_block(1, 4096, s)``, ...
+        ``conditions`` fixes discrete columns (no rejection loop), in one of three forms:
+
+        - ``{column: value}``: every row takes the value. The first condition (in training column
+          order) goes through CTGAN's conditional vector, so the other columns follow their learned
+          distribution given it; further conditions are then set on the sampled rows.
+        - ``{column: [value, ...]}`` (scalars and lists may mix): each row's value is drawn from
+          the listed values as often as they are in the training rows, relative to each other
+          (their learned frequencies restricted to the list), seeded by ``seed``; the rows then
+          follow as for a DataFrame of the drawn values.
+        - a ``DataFrame`` of discrete columns (SDV's ``sample_from_conditions``): one row per
+          condition row, in its order, matching its values; ``n_samples`` may be None or must equal
+          its length. Identical condition rows form a group generated together by the
+          ``{column: value}`` path with its own seed derived from ``seed`` and the group's number
+          (in order of first appearance).
+
+        ``seed`` makes the output reproducible; without it the rows come from the generator's own
+        seeded stream. Without conditions (or with scalar ones) ``generate(n, seed=s)`` equals the
+        first ``n`` rows of ``generate_block(0, 4096, s)``, ``generate_block(1, 4096, s)``, ...
+
+        Example::
+
+            gen.generate(conditions=pd.DataFrame({"merchant_category": ["online", "travel", "online"]}), seed=1)
+            gen.generate(1000, conditions={"merchant_category": ["online", "travel"], "hour": 3}, seed=1)
         """
         self._check_fitted()
-        n = self._check_count(n_samples, "n_samples")
+        if isinstance(conditions, pd.DataFrame):
+            n = len(conditions)
+            if n_samples is not None and self._check_count(n_samples, "n_samples") != n:
+                raise ValueError(f"conditions is a DataFrame of {n} rows, which asks for one row per condition "
+                                 f"row, but n_samples={n_samples}: pass n_samples={n} or None.")
+        else:
+            n = self._check_count(n_samples, "n_samples")
         if seed is None:
             seed = int(self._stream.integers(2**63 - 1))
         seed = self._check_seed(seed)
-        forced = self._resolve_conditions(conditions)
-        blocks = [self._block_codes(i, GENERATE_BLOCK_ROWS, seed, forced)
-                  for i in range(-(-n // GENERATE_BLOCK_ROWS))]
-        return self._decode(*(np.concatenate(part)[:n] for part in zip(*blocks)))
+        frame = self._condition_frame(conditions, n, seed)
+        if frame is None:
+            return self._decode(*self._codes(n, seed, self._resolve_conditions(conditions), GENERATE_BLOCK_ROWS))
+        return self._generate_per_condition_row(frame, seed)
 
     def generate_block(self, block_index: int, block_size: int, seed: int,
                        conditions: dict | None = None) -> pd.DataFrame:
         """Rows that depend only on (``seed``, ``block_index``, ``block_size``, ``conditions``).
 
-        The same on the driver and on an executor that got the generator via :meth:`from_bytes`;
-        independent of which other blocks were drawn before.
+        ``conditions``: ``{column: value}`` (as :meth:`generate`; lists and DataFrames are for
+        :meth:`generate`). The same on the driver and on an executor that got the generator via
+        :meth:`from_bytes`; independent of which other blocks were drawn before.
         """
         self._check_fitted()
         size = self._check_count(block_size, "block_size")
         if isinstance(block_index, bool) or not isinstance(block_index, (int, np.integer)) or block_index < 0:
             raise ValueError(f"block_index must be a non-negative int, got {block_index!r}.")
         seed = self._check_seed(seed)
+        if isinstance(conditions, pd.DataFrame) or (isinstance(conditions, dict)
+                                                    and any(map(_is_list_like, conditions.values()))):
+            raise TypeError(f"generate_block takes conditions as a dict {{column: value}}, e.g. "
+                            f"{self._condition_example('scalar')}; for lists of values or a DataFrame use generate().")
         return self._decode(*self._block_codes(int(block_index), size, seed, self._resolve_conditions(conditions)))
+
+    def _codes(self, n: int, seed: int, forced: list[tuple[Any, int, int]],
+               block_rows: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The first ``n`` rows of blocks 0, 1, ... of ``block_rows`` rows (see :meth:`_block_codes`)."""
+        blocks = [self._block_codes(i, block_rows, seed, forced) for i in range(-(-n // block_rows))]
+        return tuple(np.concatenate(part)[:n] for part in zip(*blocks))
+
+    def _generate_per_condition_row(self, frame: pd.DataFrame, seed: int) -> pd.DataFrame:
+        """One row per row of ``frame`` (checked discrete conditions), in its order: one draw per distinct row."""
+        group = frame.groupby(list(frame.columns), sort=False, dropna=False).ngroup().to_numpy()
+        order = np.argsort(group, kind="stable")  # rows grouped, groups in order of first appearance
+        sizes = np.bincount(group)
+        firsts = order[np.concatenate([[0], np.cumsum(sizes)[:-1]])]
+        parts = []
+        for number, (first, size) in enumerate(zip(firsts.tolist(), sizes.tolist())):
+            forced = self._resolve_conditions({c: frame[c].iat[first] for c in frame.columns})
+            group_seed = int(np.random.SeedSequence([seed, CONDITION_STREAM, number]).generate_state(1, np.uint64)[0])
+            parts.append(self._codes(size, group_seed & (2**63 - 1), forced, min(size, GENERATE_BLOCK_ROWS)))
+        back = np.empty_like(order)
+        back[order] = np.arange(len(order))
+        return self._decode(*(np.concatenate(part)[back] for part in zip(*parts)))
 
     def _block_codes(self, block_index: int, size: int, seed: int,
                      forced: list[tuple[Any, int, int]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -301,23 +384,86 @@ class SyntheticGenerator:
             df[name] = df[name].dt.date.where(df[name].notna(), None)
         return df if list(df.columns) == self.columns_ else df[self.columns_]
 
+    def _condition_example(self, kind: str = "all") -> str:
+        """The accepted forms of ``conditions``, written with this generator's first discrete column."""
+        spans = self._transformer.discrete_spans
+        if not spans:
+            return "none: this generator has no discrete column to condition on"
+        columns = [self._transformer.column(s.column) for s in spans]
+        col = next((c for c in columns if any(isinstance(v, str) for v in c.values)), columns[0])  # text reads best
+        values = list(col.values[:2]) or [None]
+        scalar = f"conditions={{{col.name!r}: {values[0]!r}}}"
+        if kind == "scalar":
+            return scalar
+        return (f"{scalar}, conditions={{{col.name!r}: {values!r}}} or "
+                f"conditions=pd.DataFrame({{{col.name!r}: {values + values[:1]!r}}}) (one row per condition row)")
+
+    def _check_condition_columns(self, names: list[Any]) -> None:
+        unknown = [c for c in names if c not in self.columns_]
+        if unknown:
+            raise ValueError(f"conditions name unknown columns {unknown}; columns are: {', '.join(self.columns_)}.")
+        discrete = [s.column for s in self._transformer.discrete_spans]
+        continuous = [c for c in self.columns_ if c in names and c not in discrete]
+        if continuous:
+            raise ValueError(f"conditions on {continuous[0]!r}: only discrete columns can be conditioned on. "
+                             f"Discrete columns: {', '.join(discrete)}. Accepted forms: {self._condition_example()}.")
+
+    def _condition_frame(self, conditions: Any, n: int, seed: int) -> pd.DataFrame | None:
+        """The checked conditions as one row per wanted row (listed values drawn), or None for the scalar dict path."""
+        if conditions is None:
+            return None
+        if isinstance(conditions, pd.DataFrame):
+            if conditions.shape[0] == 0 or conditions.shape[1] == 0:
+                raise ValueError(f"conditions is an empty DataFrame ({conditions.shape[0]} rows x "
+                                 f"{conditions.shape[1]} columns). Accepted forms: {self._condition_example()}.")
+            if conditions.columns.duplicated().any():
+                repeated = list(conditions.columns[conditions.columns.duplicated()])
+                raise ValueError(f"conditions repeats columns {repeated}: give each column once.")
+            self._check_condition_columns(list(conditions.columns))
+            return conditions.reset_index(drop=True)
+        if not isinstance(conditions, dict):
+            raise TypeError(f"conditions must be a dict or a pandas DataFrame, got {type(conditions).__name__}. "
+                            f"Accepted forms: {self._condition_example()}.")
+        listed = [name for name, value in conditions.items() if _is_list_like(value)]
+        if not listed:
+            return None
+        self._check_condition_columns(list(conditions))
+        g = np.random.Generator(np.random.SFC64(np.random.SeedSequence([seed, CONDITION_STREAM])))
+        columns: dict[str, Any] = {}
+        for name in (c for c in self.columns_ if c in conditions):  # draws in training column order
+            value = conditions[name]
+            if name not in listed:
+                columns[name] = [value] * n
+                continue
+            if isinstance(value, (set, frozenset)) or any(_is_list_like(v) or isinstance(v, dict) for v in value):
+                raise TypeError(f"conditions[{name!r}] must be a value or a list of values, got {value!r}. "
+                                f"Accepted forms: {self._condition_example()}.")
+            values = list(dict.fromkeys(_json_value(v) for v in value))
+            if not values:
+                raise ValueError(f"conditions[{name!r}] is an empty list: give at least one value. "
+                                 f"Accepted forms: {self._condition_example()}.")
+            codes = [self._resolve_conditions({name: v})[0][1] for v in values]  # each value checked
+            weights = np.asarray(self._transformer.column(name).frequencies, dtype=np.float64)[codes]
+            weights = weights if weights.sum() > 0 else np.ones(len(values))
+            draws = g.choice(len(values), size=n, p=weights / weights.sum())
+            columns[name] = np.asarray(values, dtype=object)[draws]
+        return pd.DataFrame(columns)
+
     def _resolve_conditions(self, conditions: dict | None) -> list[tuple[Any, int, int]]:
-        """[(onehot span, code, global category id)] in training column order; the first one also drives the condition vector."""
+        """[(onehot span, code, global category id)] in training column order; the first one also drives the
+        condition vector. ``conditions`` maps columns to single values."""
         if not conditions:
             return []
         if not isinstance(conditions, dict):
-            raise TypeError(f"conditions must be a dict {{column: value}}, got {type(conditions).__name__}.")
+            raise TypeError(f"conditions must be a dict or a pandas DataFrame, got {type(conditions).__name__}. "
+                            f"Accepted forms: {self._condition_example()}.")
+        self._check_condition_columns(list(conditions))
         spans = {s.column: s for s in self._transformer.discrete_spans}
         offsets = dict(zip(spans, self._sampler.column_offsets.tolist()))
         out = []
         for name in self.columns_:
             if name not in conditions:
                 continue
-            if name not in spans:
-                raise ValueError(
-                    f"Condition on {name!r}: only discrete columns can be conditioned on. "
-                    f"Discrete columns: {', '.join(spans)}."
-                )
             col = self._transformer.column(name)
             assert isinstance(col, DiscreteColumn)
             value = _json_value(conditions[name])
@@ -334,9 +480,6 @@ class SyntheticGenerator:
                     f"{', '.join(repr(v) for i, v in enumerate(col.categories) if i != col.other_code)}."
                 )
             out.append((spans[name], matches[0], offsets[name] + matches[0]))
-        unknown = [c for c in conditions if c not in self.columns_]
-        if unknown:
-            raise ValueError(f"Conditions name unknown columns {unknown}; columns are: {', '.join(self.columns_)}.")
         return out
 
     @staticmethod
