@@ -5,7 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 EXTRAS ?= spark,dev,bench,mlflow
 
-.PHONY: install demo test test-all bench clean
+.PHONY: install chromium demo test test-all bench clean
 
 install: $(VENV)/.installed
 
@@ -16,15 +16,28 @@ $(VENV)/.installed: setup.py constraints.txt
 	$(PY) -m pip install --quiet -c constraints.txt -e '.[$(EXTRAS)]'
 	touch $@
 
+# tests/test_report_browser.py opens the HTML report in Debian's chromium: installed here when missing
+# (as root with apt-get); anywhere else a missing chromium stops the tests with the fix.
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing Debian's chromium for the report's browser test"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else \
+	    echo "chromium is missing: install Debian's chromium (apt-get install -y chromium) to run the tests" >&2; \
+	    exit 1; \
+	  fi; }
+	@command -v chromium >/dev/null 2>&1 || { echo "chromium is still missing after apt-get install" >&2; exit 1; }
+
 demo: install
 	$(VENV)/bin/genesis demo
 
 # pytest exits 5 when it collected no test: that must fail, not pass silently.
-test: install
+test: install chromium
 	$(PY) -m pytest; rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests: failing"; exit 1; fi; exit $$rc
 
-test-all: install
+test-all: install chromium
 	$(PY) -m pytest -m "slow or not slow"
 
 clean:

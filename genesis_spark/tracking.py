@@ -8,7 +8,7 @@ A pipeline YAML opts in with a top-level ``mlflow`` block::
       run_name: nightly                     # optional
       tags: {team: risk}                    # optional
       log_report: true                      # the HTML quality report, as an artifact
-      log_generator: true                   # the generator artifact file
+      log_generator: true                   # the generator file, and the generator as a pyfunc model
 
 One MLflow run per pipeline run records: the configuration as parameters (flattened,
 ``steps.2.augment_imbalanced.ratio``), the run's numeric metrics (its text metrics, such as
@@ -17,6 +17,17 @@ and the generator artifact, the source table (Delta path or catalog table with t
 read) as a dataset input with context ``source``, and every Delta table written, with the
 version the run committed, as a dataset with context ``output`` plus a tag
 ``genesis.output.<name> = <location>@v<version>`` (MLflow has no dataset-output API).
+
+With ``log_generator`` the generator is also logged as an MLflow pyfunc model
+(:class:`GeneratorModel`, artifact path ``generator_model``), so it can be registered and
+served: ``predict`` takes a row count (an int, or a one-cell frame ``{"n_rows": [k]}``) or a
+conditions frame (one synthetic row per row, SDV-style) and returns synthetic rows, drawn with
+the seed :data:`GENERATOR_MODEL_SEED` unless ``params={"seed": s}``::
+
+    model = mlflow.pyfunc.load_model(f"runs:/{run_id}/generator_model")
+    model.predict(pd.DataFrame({"n_rows": [1000]}))
+    model.predict(pd.DataFrame({"merchant_category": ["online", "travel"]}), params={"seed": 7})
+    mlflow.register_model(f"runs:/{run_id}/generator_model", "fraud_generator")
 
 ``Pipeline.run`` calls :func:`log_run` with its result and run context when the YAML has an
 ``mlflow`` block; from Python, after any run::
@@ -27,6 +38,7 @@ version the run committed, as a dataset with context ``output`` plus a tag
 """
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import math
@@ -36,10 +48,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
+import numpy as np
+import pandas as pd
+
 logger = logging.getLogger(__name__)
 
 #: Longest parameter value MLflow stores; longer values are cut (with a marker).
 MAX_PARAM_CHARS = 6000
+#: Seed of the pyfunc model's rows when ``predict`` gets no ``params={"seed": ...}``.
+GENERATOR_MODEL_SEED = 0
+#: Artifact path of the pyfunc model in a logged run.
+GENERATOR_MODEL_PATH = "generator_model"
 _OPTION_KEYS = ("experiment", "tracking_uri", "run_name", "tags", "log_report", "log_generator")
 
 
@@ -253,11 +272,111 @@ def log_record(record: RunRecord, options: MlflowOptions | None = None) -> str:
                 mlflow.log_artifact(str(path), artifact_path=folder)
             else:
                 logger.warning("MLflow: artifact %s (%s) does not exist; not logged", path, folder)
+        generator = record.artifacts.get("generator")
+        if options.log_generator and generator is not None and generator.is_file():
+            log_generator_model(generator)
         run_id = run.info.run_id
     if not record.success:
         client.set_terminated(run_id, status="FAILED")
     logger.info("MLflow: logged run %s (experiment %s)", run_id, options.experiment or "default")
     return run_id
+
+
+def _predict_rows(generator: Any, model_input: Any, seed: int):
+    """Synthetic rows for a pyfunc ``predict`` input: a row count or a conditions frame."""
+    if isinstance(model_input, (int, np.integer)) and not isinstance(model_input, (bool, np.bool_)):
+        return generator.generate(int(model_input), seed=seed)
+    if isinstance(model_input, pd.DataFrame):
+        if list(model_input.columns) == ["n_rows"]:
+            if len(model_input) != 1:
+                raise ValueError(f"a row-count input is one cell, {{'n_rows': [k]}}; got {len(model_input)} rows.")
+            return generator.generate(int(model_input["n_rows"].iat[0]), seed=seed)
+        return generator.generate(conditions=model_input.reset_index(drop=True), seed=seed)
+    raise TypeError(f"predict takes a row count (an int or pd.DataFrame({{'n_rows': [1000]}})) or a conditions "
+                    f"frame (one row per synthetic row, e.g. pd.DataFrame({{'merchant_category': ['online']}})); "
+                    f"got {type(model_input).__name__}.")
+
+
+@functools.cache
+def _generator_model_class() -> type:
+    """Build :class:`GeneratorModel` on first use (mlflow is optional; its import costs seconds)."""
+    import mlflow.pyfunc
+
+    class GeneratorModel(mlflow.pyfunc.PythonModel):
+        """An MLflow pyfunc model around a saved ``SyntheticGenerator`` (artifact ``generator``).
+
+        ``predict(model_input, params={"seed": s})``: a row count (int, or ``{"n_rows": [k]}``)
+        or a conditions frame (one row per synthetic row) in, synthetic rows (pandas) out. Rows
+        are ``generator.generate(..., seed=s)``'s, ``s`` defaulting to ``GENERATOR_MODEL_SEED``.
+        """
+
+        def load_context(self, context) -> None:
+            from genesis_spark.synth.generator import SyntheticGenerator
+
+            self.generator = SyntheticGenerator.load(context.artifacts["generator"])
+
+        # pd.DataFrame, what serving passes (an int works from Python too): MLflow infers no schema from it.
+        def predict(self, context, model_input: pd.DataFrame, params: dict[str, Any] | None = None):
+            seed = int((params or {}).get("seed", GENERATOR_MODEL_SEED))
+            return _predict_rows(self.generator, model_input, seed)
+
+    GeneratorModel.__module__ = __name__
+    GeneratorModel.__qualname__ = GeneratorModel.__name__
+    return GeneratorModel
+
+
+def __getattr__(name: str) -> Any:
+    # GeneratorModel is importable (and unpickled by reference) as genesis_spark.tracking.GeneratorModel.
+    if name == "GeneratorModel":
+        return _generator_model_class()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _requirements() -> list[str]:
+    """What a serving environment installs: this library and the versions the generator was saved with."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = []
+    for package in ("genesis_spark", "torch", "safetensors", "pandas", "numpy", "scikit-learn"):
+        try:
+            out.append(f"{package}=={version(package).split('+')[0]}")
+        except PackageNotFoundError:
+            logger.debug("MLflow model requirements: %s is not installed", package)
+    return out
+
+
+def log_generator_model(generator: Any, name: str = GENERATOR_MODEL_PATH,
+                        registered_model_name: str | None = None) -> Any:
+    """Log a generator (a ``SyntheticGenerator`` or its saved file) as a pyfunc model in the active MLflow run.
+
+    Returns MLflow's ``ModelInfo`` (``model_uri`` loads it with ``mlflow.pyfunc.load_model``).
+    ``registered_model_name`` also registers it in the model registry (Unity Catalog on Databricks).
+
+    Example::
+
+        with mlflow.start_run():
+            info = log_generator_model(generator, registered_model_name="fraud_generator")
+        mlflow.pyfunc.load_model(info.model_uri).predict(pd.DataFrame({"n_rows": [100]}))
+    """
+    import mlflow
+    from mlflow.models.signature import ModelSignature
+    from mlflow.types.schema import ParamSchema, ParamSpec
+
+    with tempfile.TemporaryDirectory(prefix="genesis_model_") as folder:
+        path = generator
+        if not isinstance(generator, (str, Path)):
+            path = Path(folder) / "generator.genesis"
+            written = generator.save(path)
+            path = Path(written) if isinstance(written, (str, Path)) else path
+        signature = ModelSignature(params=ParamSchema([ParamSpec("seed", "long", GENERATOR_MODEL_SEED)]))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # no input example or type hints: inputs are counts or frames
+            info = mlflow.pyfunc.log_model(name=name, python_model=_generator_model_class()(),
+                                           artifacts={"generator": str(path)}, signature=signature,
+                                           pip_requirements=_requirements(),
+                                           registered_model_name=registered_model_name)
+    logger.info("MLflow: logged the generator as pyfunc model %s", info.model_uri)
+    return info
 
 
 def record_from_run(result: Any, context: Any = None, config: Mapping[str, Any] | None = None,

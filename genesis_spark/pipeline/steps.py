@@ -429,6 +429,57 @@ class SaveGenerator(Step):
         ctx.stage_file(self["path"], lambda temp: generator.save(temp), "generator_path")
 
 
+#: Rows of each side sampled to the driver for the report's plots, detection and holdout reference.
+REPORT_SAMPLE_ROWS = 20_000
+
+
+def _report_inputs(ctx: RunContext, n: int, seed: int) -> dict[str, Any]:
+    """The report's run metadata, plot rows (real minority, synthetic minority with scores, real majority),
+    detection score and holdout reference, from the run's context; records the detection metrics."""
+    from genesis_spark.quality.detection import holdout_reference, logistic_detection
+    from genesis_spark.quality.reports import ReportFrames, RunDetails
+
+    result, source = ctx.augment_result, ctx.source
+    fields: dict[str, Any] = {
+        "run_id": ctx.run_id, "pipeline": ctx.pipeline_name, "engine": ctx.engine.name,
+        "source": source.source if source is not None else None,
+        "source_version": source.version if source is not None else None}
+    if result is not None:
+        plan = result.plan
+        fields["config"] = {"augment": {"target_column": plan.target_column, "ratio": plan.ratio,
+                                        "strategy": plan.strategy, "discrete_columns": list(result.discrete_columns)}}
+        fields["sampling"] = dict(result.sampling)
+        fields["timings"] = {f"augment {k}": float(v) for k, v in result.timings.items()}
+    run = RunDetails.from_generator(ctx.generator, **fields) if ctx.generator is not None else RunDetails(**fields)
+    out: dict[str, Any] = {"run": run}
+    if result is None or result.training_rows is None or ctx.engine.count(result.synthetic) == 0:
+        return out
+    plan = result.plan
+    one_class = len(plan.add) == 1
+    columns = [c for c in result.training_rows.columns if c not in result.excluded_columns
+               and not (one_class and c == plan.target_column)]
+    discrete = [c for c in result.discrete_columns if c in columns] + ([] if one_class else [plan.target_column])
+    real = result.training_rows[columns].reset_index(drop=True)
+    synthetic = ctx.engine.sample(result.synthetic, n, seed)
+    majority = None
+    if ctx.train_real is not None:
+        train = ctx.engine.sample(ctx.train_real, n, seed)
+        majority = train[~train[plan.target_column].isin(list(plan.add))][columns].reset_index(drop=True)
+    out["frames"] = ReportFrames(real, synthetic, majority, tuple(discrete))
+    if len(real) >= 2 and len(synthetic) >= 2:
+        out["detection"] = logistic_detection(real, synthetic[columns], discrete, seed=seed)
+        ctx.metrics["detection_roc_auc"] = out["detection"].roc_auc
+        ctx.metrics["detection_score"] = out["detection"].score
+    if ctx.test is not None:
+        test = ctx.engine.sample(ctx.test, n, seed)
+        holdout = test[test[plan.target_column].isin(list(plan.add))][columns].reset_index(drop=True)
+        if len(holdout) >= 2:
+            out["reference"] = holdout_reference(real, holdout, discrete, seed=seed)
+            if out["reference"].detection is not None:
+                ctx.metrics["holdout_detection_roc_auc"] = out["reference"].detection.roc_auc
+    return out
+
+
 class ReportHtml(Step):
     """Write the HTML quality report with whatever quality, privacy and utility results the run has."""
 
@@ -441,8 +492,10 @@ class ReportHtml(Step):
         quality = ctx.quality
         if quality is None:
             raise ValueError("report_html: no quality results; put an evaluate step before report_html.")
+        # The verdict, run metadata and loss curves, plots, detection and holdout reference.
+        extras = _report_inputs(ctx, REPORT_SAMPLE_ROWS, _seed(None, ctx) or 0)
         ctx.stage_file(self["path"], lambda temp: quality.to_html(temp, privacy=ctx.privacy, utility=ctx.utility,
-                                                                  title=self["title"]), "report_path")
+                                                                  title=self["title"], **extras), "report_path")
 
 
 #: Every step by its YAML name.

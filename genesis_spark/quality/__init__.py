@@ -8,7 +8,7 @@ Example::
 from __future__ import annotations
 
 __all__ = ["QualityEvaluator", "QualityReport", "PrivacyReport", "UtilityReport", "compare_models",
-           "MixedTypeEncoder"]
+           "MixedTypeEncoder", "logistic_detection", "holdout_reference", "RunDetails", "ReportFrames"]
 
 _WHERE = {
     "QualityEvaluator": "genesis_spark.quality.evaluator",
@@ -17,6 +17,10 @@ _WHERE = {
     "UtilityReport": "genesis_spark.quality.reports",
     "compare_models": "genesis_spark.quality.utility",
     "MixedTypeEncoder": "genesis_spark.quality.privacy",
+    "logistic_detection": "genesis_spark.quality.detection",
+    "holdout_reference": "genesis_spark.quality.detection",
+    "RunDetails": "genesis_spark.quality.reports",
+    "ReportFrames": "genesis_spark.quality.reports",
 }
 
 

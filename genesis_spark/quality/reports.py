@@ -1,8 +1,9 @@
 """Report dataclasses: the numbers of a quality, privacy and utility evaluation.
 
 Each report is a frozen dataclass with ``to_dict()`` (plain JSON-ready values) and
-``to_json()``. ``QualityReport.to_html(path, privacy=..., utility=...)`` writes one
-self-contained HTML page with plots (see :mod:`genesis_spark.quality.html_report`).
+``to_json()``. ``QualityReport.to_html(path, privacy=..., utility=..., run=..., frames=...)`` writes one
+self-contained HTML page with plots (see :mod:`genesis_spark.quality.html_report`); ``RunDetails``
+(the run's metadata and loss curves) and ``ReportFrames`` (the rows behind the plots) feed it.
 """
 from __future__ import annotations
 
@@ -106,16 +107,91 @@ class QualityReport:
         return json.dumps(self.to_dict(), indent=indent)
 
     def to_html(self, path: str | Path, privacy: PrivacyReport | None = None,
-                utility: UtilityReport | None = None, title: str = "Synthetic data quality report") -> Path:
+                utility: UtilityReport | None = None, title: str = "Synthetic data quality report", *,
+                run: RunDetails | None = None, frames: ReportFrames | None = None, detection: Any = None,
+                reference: Any = None) -> Path:
         """Write one self-contained HTML file (plots embedded as PNG) and return its path.
 
-        Attach a privacy audit and a model comparison to include their sections::
+        Attach a privacy audit and a model comparison to include their sections, the run's
+        metadata and loss curves (``run``), the rows behind the plots (``frames``: plots on a log
+        scale where needed, minority vs majority overlays, per-row score distributions), a
+        detection score and a holdout reference (:mod:`genesis_spark.quality.detection`)::
 
-            report.to_html("report.html", privacy=evaluator.privacy_audit(), utility=compare_models(...))
+            report.to_html("report.html", privacy=evaluator.privacy_audit(), utility=compare_models(...),
+                           run=RunDetails.from_generator(generator, engine="pandas"),
+                           frames=ReportFrames(fraud, synthetic, majority=legit, discrete_columns=("hour",)),
+                           detection=logistic_detection(fraud, synthetic), reference=holdout_reference(fraud, test))
         """
         from genesis_spark.quality.html_report import write_html
 
-        return write_html(Path(path), self, privacy=privacy, utility=utility, title=title)
+        return write_html(Path(path), self, privacy=privacy, utility=utility, title=title, run=run, frames=frames,
+                          detection=detection, reference=reference)
+
+
+@dataclass(frozen=True)
+class RunDetails:
+    """What the HTML report says about the run that made the synthetic rows (every field optional).
+
+    ``engine`` is the run's engine (``spark`` or ``pandas``), not the one the metrics were computed
+    with (the pipeline scores pandas samples of a Spark run). ``loss_history`` is the generator's
+    ``loss_history_`` (``epoch, generator_loss, discriminator_loss, gradient_penalty``);
+    ``sampling`` maps each raised class to its sampling report (``SamplingReport`` or its
+    ``to_dict()``: ``acceptance_rate``, ``acceptance_by_filter``, ...); ``thresholds`` the minimum
+    per score column (``realism``, ``dcr``, ``label_prob``), drawn on the score plots.
+    """
+
+    run_id: Any = None
+    pipeline: str | None = None
+    engine: str | None = None
+    config: dict[str, Any] = field(default_factory=dict)
+    epochs: int | None = None
+    generator_sha256: str | None = None
+    source: str | None = None
+    source_version: Any = None
+    loss_history: pd.DataFrame | None = field(default=None, repr=False)
+    sampling: dict[Any, Any] = field(default_factory=dict)
+    thresholds: dict[str, float] = field(default_factory=dict)
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @classmethod
+    def from_generator(cls, generator: Any, **fields: Any) -> "RunDetails":
+        """Details with the epochs, config, artifact sha256 and loss history of a fitted ``SyntheticGenerator``.
+
+        Example::
+
+            RunDetails.from_generator(generator, run_id=3, engine="spark", source="lake/transactions")
+        """
+        config = dict(getattr(generator, "config_", None) or {})
+        found: dict[str, Any] = {"epochs": config.get("epochs"), "config": {"generator": config},
+                                 "generator_sha256": getattr(generator, "sha256", None),
+                                 "loss_history": getattr(generator, "loss_history_", None)}
+        if "config" in fields:
+            found["config"] = {**dict(fields.pop("config") or {}), "generator": config}
+        return cls(**{**found, **fields})
+
+    def rows(self) -> list[tuple[str, str]]:
+        """``(label, value)`` lines for the report's metadata table (empty fields left out)."""
+        source = self.source if self.source_version is None else f"{self.source} (version {self.source_version})"
+        lines = [("run id", self.run_id), ("pipeline", self.pipeline), ("engine", self.engine),
+                 ("epochs", self.epochs), ("generator sha256", self.generator_sha256),
+                 ("source", source if self.source else None),
+                 *((f"{phase} seconds", f"{seconds:.1f}") for phase, seconds in self.timings.items())]
+        return [(label, str(value)) for label, value in lines if value not in (None, "")]
+
+
+@dataclass(frozen=True)
+class ReportFrames:
+    """The rows behind the report's plots: pandas, bounded samples, the same columns on each side.
+
+    ``real`` is the real minority the generator learned from, ``synthetic`` its synthetic rows
+    (with the per-row score columns ``realism``, ``dcr``, ``label_prob`` when present),
+    ``majority`` real rows of the other class(es), for three-way overlays.
+    """
+
+    real: pd.DataFrame
+    synthetic: pd.DataFrame
+    majority: pd.DataFrame | None = None
+    discrete_columns: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
