@@ -1,7 +1,9 @@
 """Per-row scores for synthetic rows: realism, distance to the closest real row, label plausibility.
 
 Everything here is plain pandas/numpy/scikit-learn so it runs in-process (the pandas
-engine) and inside a ``mapInPandas`` task on an executor (the Spark engine) alike. The
+engine) and inside a ``mapInPandas`` task on an executor (the Spark engine) alike, a block
+at a time: the label model's trees as lookup tables (:class:`CompiledForest`), the distance
+as one cache-sized matmul per chunk with an exact check (:class:`NearestReal`). The
 driver builds one :class:`RowScorer` from small, bounded samples (the real minority
 training rows and a seeded sample of the other classes); on Spark, closure serialisation
 ships it to the executors with the sampling function. That is cloudpickle of plain numpy
@@ -94,6 +96,138 @@ class DiscreteColumn:
         return pd.Categorical(keys, categories=list(self.categories)).codes.astype(np.int64)
 
 
+def _bit(bitsets: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Whether each of ``values`` (ints in [0, 256)) is set in a 256-bit ``bitsets`` row (8 x uint32)."""
+    return ((bitsets[values // 32] >> (values % 32).astype(np.uint32)) & 1).astype(bool)
+
+
+@dataclass(frozen=True)
+class _FeatureMasks:
+    """One feature's share of a :class:`CompiledForest`: ``masks[tree, class]`` are the leaves of the tree
+    that every split on this feature leaves reachable for a value of that class (the last class: missing)."""
+
+    index: int  # column of the label model's feature matrix
+    values: np.ndarray  # sorted: the split thresholds (numeric) or the categories the model knows
+    categorical: bool
+    masks: np.ndarray  # (n_trees, classes + 1) uint32 / uint64
+
+    def classes(self, x: np.ndarray) -> np.ndarray:
+        """The row of ``masks`` for each row of ``x``: a numeric value's rank among the thresholds; a
+        category's position among the known ones (unknown or missing: the missing row)."""
+        values = x[:, self.index]
+        missing = self.masks.shape[1] - 1
+        rank = np.searchsorted(self.values, values, side="left")
+        if not self.categorical:
+            return np.where(np.isnan(values), missing, rank)
+        known = self.values[np.minimum(rank, self.values.size - 1)] == values if self.values.size else rank < 0
+        return np.where(known, rank, missing)
+
+
+@dataclass(frozen=True)
+class CompiledForest:
+    """A fitted binary ``HistGradientBoostingClassifier`` as per-feature leaf-mask tables (QuickScorer's idea).
+
+    All splits of a tree on one feature are decided by the row's value of that feature, so each
+    (feature, value class) stores a bit mask per tree of the leaves still reachable; AND-ing a row's
+    masks over the features leaves one bit per tree: its leaf. A block costs a table lookup per used
+    feature instead of a tree walk per row and tree. Leaf values are summed in tree order from the
+    baseline in float64 and mapped by the model's own loss, as scikit-learn does, so the probabilities
+    are the model's bit for bit (:meth:`LabelModel.fit` checks that on its sample).
+    """
+
+    features: tuple[_FeatureMasks, ...]
+    full: np.ndarray  # (n_trees,) every leaf of each tree, as bits
+    leaf_values: np.ndarray  # (n_trees * width,) float64: tree t's leaf k at t * width + k
+    width: int
+    baseline: float
+    loss: Any  # the model's loss object: raw prediction -> class probabilities
+
+    @classmethod
+    def of(cls, model: Any) -> "CompiledForest | None":
+        """``model`` compiled; None when it is not binary or a tree has more than 64 leaves."""
+        if any(len(iteration) != 1 for iteration in model._predictors):
+            return None
+        trees = [iteration[0] for iteration in model._predictors]
+        width = max(int(t.nodes["is_leaf"].sum()) for t in trees)
+        if width > 64:
+            return None
+        dtype = np.uint32 if width <= 32 else np.uint64
+        leaf_values = np.zeros((len(trees), width), dtype=np.float64)
+        full = np.zeros(len(trees), dtype=dtype)
+        splits: list[list[tuple[int, int, int, Any]]] = [[] for _ in range(model._bin_mapper.is_categorical_.size)]
+        for t, tree in enumerate(trees):
+            nodes = tree.nodes
+            is_leaf = nodes["is_leaf"].astype(bool)
+            leaves = np.flatnonzero(is_leaf)
+            leaf_values[t, :leaves.size] = nodes["value"][leaves]
+            below = [0] * len(nodes)  # leaves under each node, as bits
+            for k, node in enumerate(leaves):
+                below[node] = 1 << k
+            for node in range(len(nodes) - 1, -1, -1):  # a node's children come after it
+                if not is_leaf[node]:
+                    below[node] = below[int(nodes["left"][node])] | below[int(nodes["right"][node])]
+            full[t] = below[0]
+            for node in np.flatnonzero(~is_leaf):
+                splits[int(nodes["feature_idx"][node])].append(
+                    (t, below[int(nodes["left"][node])], below[int(nodes["right"][node])], nodes[node]))
+        tables = [cls._feature(f, entries, trees, model, full, dtype)
+                  for f, entries in enumerate(splits) if entries]
+        return cls(tuple(tables), full, leaf_values.reshape(-1), width,
+                   float(np.ravel(model._baseline_prediction)[0]), model._loss)
+
+    @staticmethod
+    def _feature(f: int, entries: list, trees: list, model: Any, full: np.ndarray, dtype: type) -> _FeatureMasks:
+        """The masks of the trees' feature ``f`` (a column after the model's own preprocessing: with
+        categorical features, an ordinal encoding of them first, then the numeric ones)."""
+        categorical = bool(model._bin_mapper.is_categorical_[f])
+        column = f  # without categorical features there is no preprocessing
+        if model._preprocessor is not None:  # its ColumnTransformer puts the categorical input columns first
+            inputs = np.asarray(model.is_categorical_, dtype=bool)
+            column = int(np.concatenate([np.flatnonzero(inputs), np.flatnonzero(~inputs)])[f])
+        if categorical:  # ordinal-encoded: a category's code is its position among the fitted ones
+            known, f_idx_map = model._bin_mapper.make_known_categories_bitsets()
+            raw = np.asarray(model._preprocessor.named_transformers_["encoder"].categories_[f], dtype=np.float64)
+            values = raw[~np.isnan(raw)]
+            codes = np.arange(values.size)
+        else:
+            values = np.unique([float(e[3]["num_threshold"]) for e in entries])
+            codes = np.arange(values.size + 1)
+        masks = np.tile(full[:, None], (1, codes.size + 1))
+        for t, left, right, node in entries:
+            missing_left = bool(node["missing_go_to_left"])
+            if categorical:  # scikit-learn: in the left set -> left; other known -> right; unknown: missing
+                goes_left = np.where(_bit(trees[t].raw_left_cat_bitsets[int(node["bitset_idx"])], codes), True,
+                                     np.where(_bit(known[f_idx_map[f]], codes), False, missing_left))
+            else:  # value <= threshold: a value whose rank (thresholds below it) is at most the threshold's
+                goes_left = codes <= int(np.searchsorted(values, float(node["num_threshold"])))
+            keep_left, keep_right = dtype(int(full[t]) & ~right), dtype(int(full[t]) & ~left)
+            masks[t] &= np.where(np.append(goes_left, missing_left), keep_left, keep_right)
+        return _FeatureMasks(column, values, categorical, masks)
+
+    def raw(self, x: np.ndarray) -> np.ndarray:
+        """The model's raw prediction (log-odds) per row of the float64 feature matrix ``x``."""
+        n, n_trees = x.shape[0], self.full.size
+        leaves = np.broadcast_to(self.full[:, None], (n_trees, n)).copy() if not self.features else None
+        for feature in self.features:  # (trees, rows): one tree's leaves of all rows contiguous
+            masks = np.take(feature.masks, feature.classes(x), axis=1)
+            leaves = masks if leaves is None else np.bitwise_and(leaves, masks, out=leaves)
+        # One bit left per tree and row: its position is the exponent of the bit as a float.
+        if leaves.dtype == np.uint32:
+            position = (leaves.astype(np.float32).view(np.int32) >> 23).astype(np.int64) - 127
+        else:
+            position = (leaves.astype(np.float64).view(np.int64) >> 52) - 1023
+        position += (np.arange(n_trees) * self.width)[:, None]
+        values = np.take(self.leaf_values, position)
+        raw = np.full(n, self.baseline)
+        for tree_values in values:  # baseline + tree 1 + tree 2 ..., in scikit-learn's order
+            raw += tree_values
+        return raw
+
+    def predict_proba(self, x: np.ndarray) -> np.ndarray:
+        """``predict_proba`` of the model: (n, 2)."""
+        return self.loss.predict_proba(self.raw(x))
+
+
 @dataclass(frozen=True)
 class LabelModel:
     """P(minority class) from a classifier fitted on a bounded sample of the real training split."""
@@ -102,6 +236,7 @@ class LabelModel:
     discrete: tuple[DiscreteColumn, ...]
     model: Any  # a fitted sklearn HistGradientBoostingClassifier
     minority_index: int  # column of predict_proba that is the minority class
+    forest: CompiledForest | None = field(default=None, repr=False)  # ``model`` compiled, when it matches
 
     @classmethod
     def fit(cls, sample: pd.DataFrame, target_column: str, minority_label: Any,
@@ -130,7 +265,7 @@ class LabelModel:
             categorical_features=categorical, random_state=seed)
         model.fit(x, y)
         minority_index = int(np.flatnonzero(model.classes_ == True)[0])  # noqa: E712 (numpy bools)
-        return cls(tuple(features), tuple(discrete), model, minority_index)
+        return cls(tuple(features), tuple(discrete), model, minority_index, _compile(model, x))
 
     def _matrix(self, df: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
         by_name = {d.name: d for d in self.discrete}
@@ -149,23 +284,88 @@ class LabelModel:
     def predict(self, df: pd.DataFrame) -> np.ndarray:
         """P(minority) per row of ``df``."""
         x, _ = self._matrix(df)
-        return self.model.predict_proba(x)[:, self.minority_index]
+        model = self.forest if self.forest is not None else self.model
+        return model.predict_proba(x)[:, self.minority_index]
 
 
-# One NearestNeighbors index per Python worker process and reference set.
-_NEIGHBOURS: "OrderedDict[str, Any]" = OrderedDict()
-_NEIGHBOURS_MAX = 2
+def _compile(model: Any, sample: np.ndarray) -> CompiledForest | None:
+    """``model`` as a :class:`CompiledForest` if it gives the model's own probabilities on ``sample``."""
+    try:
+        forest = CompiledForest.of(model)
+    except (AttributeError, KeyError, TypeError, ValueError) as error:  # scikit-learn internals moved
+        logger.warning("label model: could not compile the trees (%s); using predict_proba", error)
+        return None
+    if forest is not None and not np.array_equal(forest.predict_proba(sample), model.predict_proba(sample)):
+        logger.warning("label model: the compiled trees disagree with predict_proba; using predict_proba")
+        return None
+    return forest
 
 
-def _neighbours(key: str, reference: np.ndarray):
-    index = _NEIGHBOURS.get(key)
+@dataclass(frozen=True)
+class NearestReal:
+    """Exact Euclidean distance from query rows to their nearest reference row, a cache-sized chunk at a time.
+
+    A float32 matmul ranks the reference rows by ``x.r - |r|^2 / 2`` (larger is nearer); every reference
+    row within that ranking's rounding error of the best one is a candidate, and the distance is the
+    smallest float64 distance to a candidate (usually one). So it is the exact nearest distance (unlike
+    the ``|x|^2 - 2 x.r + |r|^2`` shortcut, which leaves ~1e-8 on an exact copy), at matmul speed.
+    """
+
+    reference: np.ndarray = field(repr=False)  # (m, d) float64
+    ranking: np.ndarray = field(repr=False)  # (d + 1, m) float32: [r, |r|^2 / 2] per column
+    max_norm: float = 0.0  # max |r|^2
+    chunk_rows: int = 512  # a (chunk_rows, m) float32 score matrix stays in the core's cache
+
+    @classmethod
+    def of(cls, reference: np.ndarray, chunk_rows: int = 512) -> "NearestReal":
+        """The search structure over ``reference`` (m, d), m >= 1."""
+        ref = np.ascontiguousarray(reference, dtype=np.float64)
+        norms = np.einsum("ij,ij->i", ref, ref)
+        ranking = np.ascontiguousarray(np.vstack([ref.T, norms / 2]), dtype=np.float32)
+        return cls(ref, ranking, float(norms.max()), chunk_rows)
+
+    def distances(self, queries: np.ndarray) -> np.ndarray:
+        """float64 distance from each row of ``queries`` (n, d) to its nearest reference row."""
+        n, d = queries.shape
+        x = np.empty((n, d + 1), dtype=np.float32)  # [x, -1]: one matmul gives x.r - |r|^2 / 2
+        x[:, :d] = queries
+        x[:, d] = -1.0
+        x64 = x[:, :d].astype(np.float64)
+        # Twice a bound on the float32 error of ``x.r - |r|^2 / 2`` (d + 1 products), with 4x room.
+        slack = 8 * (d + 2) * 2.0 ** -24 * (np.einsum("ij,ij->i", x64, x64) + self.max_norm + 1)
+        out = np.empty(n, dtype=np.float64)
+        for first in range(0, n, self.chunk_rows):
+            rows = slice(first, first + self.chunk_rows)
+            score = np.matmul(x[rows], self.ranking)
+            best = score.argmax(axis=1)
+            at = np.arange(best.size)
+            floor = score[at, best] - slack[rows]
+            score[at, best] = -np.inf
+            diff = x64[rows] - self.reference[best]
+            squared = np.einsum("ij,ij->i", diff, diff)
+            tied = np.flatnonzero(score.max(axis=1) >= floor)
+            if tied.size:  # other reference rows as near within rounding: the smallest exact distance
+                score[tied, best[tied]] = np.inf
+                row, column = np.nonzero(score[tied] >= floor[tied, None])
+                diff = x64[first + tied[row]] - self.reference[column]
+                nearest = np.full(tied.size, np.inf)
+                np.minimum.at(nearest, row, np.einsum("ij,ij->i", diff, diff))
+                squared[tied] = nearest
+            out[rows] = np.sqrt(squared)
+        return out
+
+
+# One search structure per Python worker process and reference set.
+_NEAREST: "OrderedDict[str, NearestReal]" = OrderedDict()
+_NEAREST_MAX = 2
+
+
+def _nearest(key: str, reference: np.ndarray) -> NearestReal:
+    index = _NEAREST.get(key)
     if index is None:
-        from sklearn.neighbors import NearestNeighbors
-
-        index = NearestNeighbors(n_neighbors=1).fit(reference)
-        _NEIGHBOURS[key] = index
-        while len(_NEIGHBOURS) > _NEIGHBOURS_MAX:
-            _NEIGHBOURS.popitem(last=False)
+        index = _NEAREST[key] = NearestReal.of(reference)
+        while len(_NEAREST) > _NEAREST_MAX:
+            _NEAREST.popitem(last=False)
     return index
 
 
@@ -212,8 +412,7 @@ class RowScorer:
             realism = np.ones(n)
         if n:
             encoded = self.encoder.transform(rows[[c for c in rows.columns if c in self._encoded_columns]])
-            distances, _ = _neighbours(self.reference_key, self.reference).kneighbors(encoded)
-            dcr = distances[:, 0]
+            dcr = _nearest(self.reference_key, self.reference).distances(encoded)
         else:
             dcr = np.zeros(0)
         label_prob = self.label_model.predict(rows) if (self.label_model is not None and n) else np.ones(n)

@@ -235,17 +235,25 @@ def sample_accepted(spark, generator, training_schema, n_rows: int, seed: int, s
     if n_rows == 0:
         empty = spark.createDataFrame([], sampled_schema(training_schema, ids))
         return SamplingResult(rows=empty, report=plan.report())
+    from tqdm.auto import tqdm
+
+    from genesis_spark.synth.config import progress_enabled
+
     rounds: list = []
-    while (round_ := plan.next_round()) is not None:
-        start, n_blocks = round_
-        df = sample_blocks(spark, generator, training_schema, start, n_blocks, seed, scorer, config, ids)
-        if config.persist:
-            try:
-                df = df.persist(StorageLevel.MEMORY_AND_DISK)
-            except Exception:  # e.g. serverless compute without caching: recompute instead (same rows)
-                logger.debug("persist unavailable; sampling rounds will be recomputed on use")
-        plan.record(*_round_stats(df, plan.thresholds))
-        rounds.append(df)
+    verbose = getattr(generator, "config_", {}).get("verbose")  # the generator's config decides, as for training
+    with tqdm(total=n_rows, desc="sampling", unit="row", disable=not progress_enabled(verbose)) as bar:
+        while (round_ := plan.next_round()) is not None:
+            start, n_blocks = round_
+            df = sample_blocks(spark, generator, training_schema, start, n_blocks, seed, scorer, config, ids)
+            if config.persist:
+                try:
+                    df = df.persist(StorageLevel.MEMORY_AND_DISK)
+                except Exception:  # e.g. serverless compute without caching: recompute instead (same rows)
+                    logger.debug("persist unavailable; sampling rounds will be recomputed on use")
+            plan.record(*_round_stats(df, plan.thresholds))
+            rounds.append(df)
+            bar.update(min(plan.accepted_total, n_rows) - bar.n)  # rows accepted so far
+            bar.set_postfix(rounds=plan.rounds, acceptance=f"{plan.acceptance_rate:.1%}")
     cut_block, cut_rank = plan.cut()
     keep = F.col(ACCEPTED) & ((F.col(BLOCK_INDEX) < cut_block)
                               | ((F.col(BLOCK_INDEX) == cut_block) & (F.col(ACCEPT_RANK) <= cut_rank)))

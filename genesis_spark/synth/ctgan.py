@@ -376,15 +376,6 @@ class CTGAN:
         return out
 
     @torch.inference_mode()
-    def critic(self, x: torch.Tensor, batch: int = 65_536) -> np.ndarray:
-        """Critic score per row (each row repeated ``pac`` times to fill one PacGAN group)."""
-        self.discriminator.eval()
-        out = []
-        for chunk in torch.split(x, batch):
-            rep = chunk.to(self.device).repeat_interleave(self.pac, dim=0)
-            out.append(self.discriminator(rep).reshape(-1).float().cpu())
-        return torch.cat(out).numpy() if out else np.zeros(0, dtype=np.float32)
-
     def state_dict(self) -> dict[str, torch.Tensor]:
         """Both networks' weights (and BatchNorm buffers), keyed ``generator.*`` / ``discriminator.*``."""
         state = {f"generator.{k}": v for k, v in self.generator.state_dict().items()}

@@ -15,6 +15,7 @@ import torch
 from genesis_spark.synth import artifact
 from genesis_spark.synth.config import resolve_config, to_json
 from genesis_spark.synth.ctgan import CTGAN
+from genesis_spark.synth.inference import critic_net
 from genesis_spark.synth.sampler import ConditionalSampler
 from genesis_spark.synth.spans import DiscreteColumn
 from genesis_spark.synth.transformer import DataTransformer, _json_value
@@ -512,17 +513,8 @@ class SyntheticGenerator:
         return np.interp(critic, self.realism_quantiles_, np.linspace(0.0, 1.0, N_QUANTILES))
 
     def _critic(self, matrix: np.ndarray) -> np.ndarray:
-        data = torch.from_numpy(matrix)
-        spans = self._transformer.discrete_spans
-        if not spans:
-            return self._model.critic(data).astype(np.float64)
-        total = np.zeros(len(matrix), dtype=np.float64)
-        offsets = self._sampler.column_offsets.tolist()
-        for span, off in zip(spans, offsets):
-            cond = torch.zeros(len(matrix), self._sampler.n_categories)
-            cond[:, off:off + span.width] = data[:, span.start:span.end]
-            total += self._model.critic(torch.cat([data, cond], dim=1))
-        return total / len(spans)
+        return critic_net(self._model, self._transformer.discrete_spans,
+                          self._sampler.column_offsets.tolist()).scores(matrix)
 
     # --------------------------------------------------------------- artifact
     def to_bytes(self) -> bytes:

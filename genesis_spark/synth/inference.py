@@ -192,3 +192,53 @@ def _relu_(x: torch.Tensor) -> torch.Tensor:
         x.view(torch.int16).clamp_min_(0)
         return x
     return x.clamp_min_(0)
+
+
+class CriticNet:
+    """Eval-mode :class:`~genesis_spark.synth.ctgan.Discriminator` weights laid out to score single rows in one pass.
+
+    The realism score runs each row alone, as a PacGAN group of ``pac`` copies of itself, with the
+    condition vector of the row's own categories, each discrete column's one-hot weighted
+    ``1 / columns`` (the average of the conditions training used one at a time). The first Linear on
+    such an input is linear in the row, so it folds into one ``(d, out)`` matrix: the ``pac`` data
+    blocks summed, plus each discrete column's share of the condition table on that column's one-hot
+    columns. The critic is then a plain MLP on the transformed row: one matmul per layer, in float32.
+    """
+
+    def __init__(self, critic: nn.Module, discrete_spans: Sequence[Span], offsets: Sequence[int],
+                 chunk_rows: int = 2048):
+        first = critic.hidden[0]
+        out, pac, d, c = first.out_features, first.pac, first.data_dim, first.cond_dim
+        with torch.no_grad():
+            weight = first.data.detach().view(out, pac, d).sum(dim=1).t().contiguous()  # (d, out)
+            table = first.condition.detach().view(pac, c, out).sum(dim=0)  # (c, out): one category's share
+            for span, offset in zip(discrete_spans, offsets):
+                weight[span.start:span.end] += table[int(offset):int(offset) + span.width] / len(discrete_spans)
+            self.layers = [(weight, first.bias.detach().clone())]
+            self.layers += [(layer.weight.detach().t().contiguous(), layer.bias.detach().clone())
+                            for layer in critic.hidden[1:]]
+            self.out_weight = critic.out.weight.detach().t().contiguous()
+            self.out_bias = critic.out.bias.detach().clone()
+        self.chunk_rows = chunk_rows
+
+    @torch.inference_mode()
+    def scores(self, matrix: np.ndarray | torch.Tensor) -> np.ndarray:
+        """float64 critic score per row of the transformed ``matrix`` (n, d); cache-sized chunks of rows."""
+        x = torch.as_tensor(matrix, dtype=torch.float32, device=self.out_weight.device)
+        out = torch.empty(x.shape[0], dtype=torch.float64)
+        for first in range(0, x.shape[0], self.chunk_rows):
+            h = x[first:first + self.chunk_rows]
+            for weight, bias in self.layers:
+                h = nn.functional.leaky_relu_(torch.addmm(bias, h, weight), 0.2)
+            out[first:first + h.shape[0]] = torch.addmm(self.out_bias, h, self.out_weight).view(-1).cpu()
+        return out.numpy()
+
+
+def critic_net(model: object, discrete_spans: Sequence[Span], offsets: Sequence[int]) -> CriticNet:
+    """``model``'s (a :class:`~genesis_spark.synth.ctgan.CTGAN`) critic as a :class:`CriticNet`, cached
+    with its sampling nets (dropped whenever the weights change: ``fit``, ``load_state_dict``)."""
+    cache = model.__dict__.setdefault("_inference_cache", {})
+    net = cache.get("critic")
+    if net is None:
+        net = cache["critic"] = CriticNet(model.discriminator, discrete_spans, offsets)
+    return net
