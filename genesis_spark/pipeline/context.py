@@ -71,6 +71,7 @@ class RunContext:
     test: Any = None
     target_column: str | None = None
     augment_result: Any = None
+    augment_config: dict[str, Any] | None = None  # the augment step's config (the report's thresholds)
     generator: Any = None
     quality: Any = None
     privacy: Any = None

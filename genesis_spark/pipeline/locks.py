@@ -130,16 +130,19 @@ class LakehouseLocks:
 def sweep_temp_files(staged: Sequence[StagedFile], min_age_seconds: float) -> list[str]:
     """Remove temporary files (or Spark CSV folders) of earlier runs beside this run's file targets; never raises.
 
-    They are named ``.<target name>.<8 hex>.tmp<suffix>`` (``RunContext.stage_file``); this run's own are kept.
+    They are named ``.<target name>.<8 hex>.tmp<suffix>`` (``RunContext.stage_file``), and a Spark CSV write
+    into one of them keeps its part files in ``..<that name>.<8 hex>.parts`` (``SparkEngine.write_csv``);
+    this run's own are kept.
     """
     own = {s.temp_path.name for s in staged}
     removed = []
     now = time.time()
     for final in dict.fromkeys(s.final_path for s in staged):
-        pattern = re.compile(rf"^\.{re.escape(final.name)}\.[0-9a-f]{{8}}\.tmp")
+        pattern = re.compile(rf"^\.\.?{re.escape(final.name)}\.[0-9a-f]{{8}}\.tmp")
         try:
             for entry in final.parent.iterdir():
-                if entry.name in own or not pattern.match(entry.name):
+                if entry.name in own or any(entry.name.startswith(f".{name}.") for name in own) \
+                        or not pattern.match(entry.name):
                     continue
                 if now - entry.lstat().st_mtime < min_age_seconds:
                     continue

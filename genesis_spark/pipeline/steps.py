@@ -199,6 +199,7 @@ class AugmentImbalanced(Step):
                                     seed=_seed(self["seed"], ctx), generator=generator)
         ctx.train_real = frame
         ctx.augment_result = result
+        ctx.augment_config = self["config"]
         ctx.frame = result.augmented
         ctx.target_column = self["target_column"]
         if result.generator is not None:
@@ -436,6 +437,8 @@ REPORT_SAMPLE_ROWS = 20_000
 def _report_inputs(ctx: RunContext, n: int, seed: int) -> dict[str, Any]:
     """The report's run metadata, plot rows (real minority, synthetic minority with scores, real majority),
     detection score and holdout reference, from the run's context; records the detection metrics."""
+    from genesis_spark.core.plan import split_config
+    from genesis_spark.core.scoring import ScoreThresholds
     from genesis_spark.quality.detection import holdout_reference, logistic_detection
     from genesis_spark.quality.reports import ReportFrames, RunDetails
 
@@ -447,7 +450,10 @@ def _report_inputs(ctx: RunContext, n: int, seed: int) -> dict[str, Any]:
     if result is not None:
         plan = result.plan
         fields["config"] = {"augment": {"target_column": plan.target_column, "ratio": plan.ratio,
-                                        "strategy": plan.strategy, "discrete_columns": list(result.discrete_columns)}}
+                                        "strategy": plan.strategy, "discrete_columns": list(result.discrete_columns),
+                                        "config": dict(ctx.augment_config or {})}}
+        if plan.strategy == "oversample":
+            fields["thresholds"] = ScoreThresholds.from_config(split_config(ctx.augment_config)[1]).by_score()
         fields["sampling"] = dict(result.sampling)
         fields["timings"] = {f"augment {k}": float(v) for k, v in result.timings.items()}
     run = RunDetails.from_generator(ctx.generator, **fields) if ctx.generator is not None else RunDetails(**fields)
