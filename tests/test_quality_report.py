@@ -126,6 +126,17 @@ def test_report_figures_log_scale_natural_order_and_a_legend_on_every_plot(train
     assert [ax.get_xlabel() for ax in figures["scores"].axes] == ["realism"]
 
 
+def test_the_tutorial_report_without_frames_plots_from_the_evaluated_rows(trained):
+    """``QualityEvaluator(real, synthetic).evaluate().to_html(path)``, the tutorial's call: log scale and
+    natural order come from the rows the evaluator scored, with nothing else passed."""
+    _, _, fraud, synthetic, _ = trained
+    report = QualityEvaluator(fraud, synthetic, DISCRETE_COLUMNS).evaluate()
+    panels = {ax.get_title().split()[0]: ax for ax in report_figures(report)["distributions"].axes}
+    assert panels["amount"].get_xscale() == "log"
+    assert panels["distance_from_home"].get_xscale() == "linear"
+    assert [t.get_text() for t in panels["day_of_week"].get_xticklabels()] == [str(d) for d in range(7)]
+
+
 def test_logistic_detection_tells_shifted_rows_apart_and_not_fresh_real_ones():
     legit = make_transactions(2_000, fraud_rate=0.02, seed=3).query("is_fraud == 0").drop(columns="is_fraud")
     first, second = legit.iloc[:900].reset_index(drop=True), legit.iloc[900:1800].reset_index(drop=True)

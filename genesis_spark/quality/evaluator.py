@@ -35,7 +35,7 @@ from genesis_spark.core.frames import is_spark_dataframe
 from genesis_spark.core.kinds import infer_kinds
 from genesis_spark.quality import fidelity
 from genesis_spark.quality.privacy import audit
-from genesis_spark.quality.reports import PrivacyReport, QualityReport
+from genesis_spark.quality.reports import PrivacyReport, QualityReport, ReportFrames
 
 logger = logging.getLogger(__name__)
 
@@ -160,6 +160,8 @@ class QualityEvaluator:
             sample_rows={"real": len(real), "synthetic": len(synthetic)},
             engine="spark" if self.is_spark else "pandas",
             distributions=fidelity.distributions(real, synthetic, kinds), weights=dict(OVERALL_WEIGHTS),
+            frames=ReportFrames(_bounded(real, self.seed), _bounded(synthetic, self.seed), None,
+                                tuple(c for c, kind in kinds.items() if kind == "discrete")),
         )
 
     def privacy_audit(self, threshold: float = 0.9, holdout: Any = None) -> PrivacyReport:
@@ -182,3 +184,14 @@ class QualityEvaluator:
             _check_columns(list(self.real.columns), list(holdout.columns), "holdout")
             holdout = self._sample("holdout", holdout) if is_spark_dataframe(holdout) else holdout
         return audit(real, synthetic, kinds, threshold=float(threshold), holdout=holdout)
+
+
+#: Most rows per side the report's plots keep from an evaluation (``QualityReport.frames``).
+REPORT_PLOT_ROWS = 20_000
+
+
+def _bounded(frame: pd.DataFrame, seed: int | None) -> pd.DataFrame:
+    """At most ``REPORT_PLOT_ROWS`` rows of ``frame`` (a seeded sample above it)."""
+    if len(frame) <= REPORT_PLOT_ROWS:
+        return frame
+    return frame.sample(REPORT_PLOT_ROWS, random_state=0 if seed is None else int(seed))

@@ -512,9 +512,11 @@ def report_figures(report: QualityReport, privacy: PrivacyReport | None = None,
     Names: ``loss`` (training loss curves), ``distributions`` (real vs synthetic per column),
     ``overlays`` (real minority vs synthetic minority vs real majority, :func:`separating_columns`),
     ``scores`` (per-row scores of the synthetic rows), ``pair_trends``, ``dcr`` (privacy) and
-    ``pr_curves`` (model comparison).
+    ``pr_curves`` (model comparison). Without ``frames`` the plots use the rows the evaluator scored
+    (``report.frames``).
     """
     figures: dict[str, Any] = {}
+    frames = frames if frames is not None else report.frames  # the evaluator's samples by default
     history = run.loss_history if run is not None else None
     if history is not None and len(history) and len(history.columns):
         figures["loss"] = _loss_figure(history)

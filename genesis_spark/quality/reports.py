@@ -80,6 +80,8 @@ class QualityReport:
     engine: Literal["pandas", "spark"]
     distributions: list[ColumnDistribution] = field(default_factory=list, repr=False)
     weights: dict[str, float] = field(default_factory=dict)
+    #: Bounded samples of the rows scored, for the report's plots when ``to_html`` gets no ``frames``.
+    frames: ReportFrames | None = field(default=None, repr=False, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
         """Scores and tables as plain Python values, with ``"metrics_version"``."""
@@ -114,7 +116,8 @@ class QualityReport:
 
         Attach a privacy audit and a model comparison to include their sections, the run's
         metadata and loss curves (``run``), the rows behind the plots (``frames``: plots on a log
-        scale where needed, minority vs majority overlays, per-row score distributions), a
+        scale where needed, minority vs majority overlays, per-row score distributions; by default
+        the evaluator's bounded samples of the rows it scored), a
         detection score and a holdout reference (:mod:`genesis_spark.quality.detection`)::
 
             report.to_html("report.html", privacy=evaluator.privacy_audit(), utility=compare_models(...),
@@ -124,6 +127,7 @@ class QualityReport:
         """
         from genesis_spark.quality.html_report import write_html
 
+        frames = frames if frames is not None else self.frames
         return write_html(Path(path), self, privacy=privacy, utility=utility, title=title, run=run, frames=frames,
                           detection=detection, reference=reference)
 
