@@ -6,7 +6,6 @@ from collections import Counter
 import numpy as np
 import pandas as pd
 import pytest
-import torch
 from imblearn.pipeline import Pipeline
 from imblearn.utils.estimator_checks import estimator_checks_generator
 from sklearn.base import clone
@@ -15,7 +14,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold, cross_val_score
 from sklearn.preprocessing import OneHotEncoder
 
-from _synth_helpers import small
+from _synth_helpers import one_thread, small  # noqa: F401 (one_thread: an autouse fixture)
 from genesis_spark import CTGANOverSampler
 from genesis_spark.augment import augment
 from genesis_spark.datasets import make_transactions
@@ -23,14 +22,6 @@ from genesis_spark.synth.generator import SyntheticGenerator
 
 #: Tiny and fast: a few epochs, no state calibration, no weight averaging (the estimator checks fit ~30 generators).
 FAST = small(epochs=2, batch_size=50, pac=5, calibrate_states=False, generator_average=0.0)
-
-
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 @pytest.fixture(scope="module")

@@ -11,19 +11,11 @@ import pandas as pd
 import pytest
 import torch
 
-from _synth_helpers import small
+from _synth_helpers import one_thread, small  # noqa: F401 (one_thread: an autouse fixture)
 from genesis_spark.synth.artifact import ArtifactError
 from genesis_spark.synth.generator import NotFittedError, SyntheticGenerator
 
 DISCRETE = ["merchant_category", "hour", "day_of_week"]
-
-
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 @pytest.fixture(scope="module")
