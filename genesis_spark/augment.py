@@ -259,7 +259,7 @@ def augment_imbalanced(df, target_column: str, ratio: float, strategy: str = "ov
     unknown discrete column or an empty minority class raise ValueError before training.
     A Spark DataFrame is augmented on Spark (``genesis_spark.spark.augment``) and a
     Spark DataFrame is returned. Synthetic rows are drawn in blocks, scored and filtered
-    (``realism``, ``dcr``, ``label_prob``; thresholds ``min_realism``, ``min_dcr``,
+    (``realism``, ``dcr``, ``label_prob``, ``class_margin``; thresholds ``min_realism``, ``min_dcr``,
     ``min_label_prob`` and ``score: false`` in ``config``) the same way on both engines.
 
     Example::

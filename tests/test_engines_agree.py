@@ -46,7 +46,8 @@ def test_pandas_engine_scores_and_filters_like_the_executors(on_pandas):
     assert (rows["dcr"] >= 1e-6).all() and (rows["label_prob"] >= 0.05).all() and rows["realism"].between(0, 1).all()
     report = on_pandas.sampling[1]
     assert report.accepted == on_pandas.plan.n_synthetic and report.generated >= report.accepted
-    assert set(report.acceptance_by_filter) == set(SCORE_COLUMNS)
+    assert set(report.acceptance_by_filter) == {"realism", "dcr", "label_prob"}  # class_margin selects, not filters
+    assert rows["class_margin"].between(0, 1).all()
 
 
 def test_a_loaded_generator_augments_on_both_engines(spark, train, on_pandas, tmp_path):

@@ -104,6 +104,22 @@ def test_acceptance_too_low_raises_with_the_filter_named(spark, generator, schem
         sample_accepted(spark, generator, schema, 100, SEED, scorer, SamplingConfig(block_size=BLOCK))
 
 
+def test_coerce_to_schema_casts_what_arrow_needs_and_passes_ready_columns_through():
+    from pyspark.sql import types as T
+
+    schema = T.StructType([T.StructField(name, kind) for name, kind in (
+        ("rounded", T.LongType()), ("ints", T.LongType()), ("text", T.StringType()), ("ready", T.StringType()),
+        ("small", T.IntegerType()), ("floats", T.DoubleType()))])
+    frame = pd.DataFrame({"rounded": [1.4, 2.6, np.nan], "ints": np.array([1, 2, 3]), "text": ["x", np.nan, 3],
+                          "ready": ["x", "y", "z"], "small": np.array([4, 5, 6]), "floats": [0.5, np.nan, 2.0]})
+    out = coerce_to_schema(frame, schema)
+    assert out["rounded"].tolist() == [1, 3, pd.NA] and str(out["rounded"].dtype) == "Int64"
+    assert out["text"].tolist() == ["x", None, "3"]
+    assert str(out["small"].dtype) == "Int32" and out["small"].tolist() == [4, 5, 6]
+    for name in ("ints", "ready", "floats"):  # already what Arrow needs: kept as they are
+        assert out[name].dtype == frame[name].dtype and out[name].equals(frame[name])
+
+
 def test_scores_copies_of_real_rows_at_zero_distance_and_fraud_above_legit(fraud_rows, transactions, label_sample):
     scorer = build_scorer(fraud_rows, label_sample)
     copies = scorer.score(fraud_rows.head(50))

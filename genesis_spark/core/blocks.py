@@ -177,7 +177,8 @@ class TopUp:
         cut_block, cut_rank = plan.cut()           # keep accepted rows before it, and up to cut_rank in it
     """
 
-    def __init__(self, n_rows: int, config: SamplingConfig, thresholds: Mapping[str, float]) -> None:
+    def __init__(self, n_rows: int, config: SamplingConfig, thresholds: Mapping[str, float],
+                 kept_share: float = 1.0) -> None:
         if n_rows < 0:
             raise ValueError(f"n_rows must be >= 0, got {n_rows}.")
         self.n_rows = int(n_rows)
@@ -189,7 +190,8 @@ class TopUp:
         self.passed = {name: 0 for name in self.thresholds} | {GENERATED: 0}
         self._blocks: list[np.ndarray] = []
         self._accepted: list[np.ndarray] = []
-        self._round_blocks = max(1, math.ceil(self.n_rows * config.headroom / config.block_size))
+        # the first round's size: the selection (``ScoreThresholds.select_fraction``) keeps ``kept_share``
+        self._round_blocks = max(1, math.ceil(self.n_rows * config.headroom / (kept_share * config.block_size)))
 
     @property
     def done(self) -> bool:
@@ -276,7 +278,8 @@ def sample_in_process(generator: Any, scorer: RowScorer | None, n_rows: int, see
     ordered by ``(block_index, row_in_block)``) and the report.
     """
     config = config or SamplingConfig()
-    plan = TopUp(n_rows, config, scorer.thresholds.by_score() if scorer is not None else {})
+    plan = TopUp(n_rows, config, scorer.thresholds.by_score() if scorer is not None else {},
+                 scorer.thresholds.kept_share if scorer is not None else 1.0)
     kept: list[pd.DataFrame] = []
     while (round_ := plan.next_round()) is not None:
         start, n_blocks = round_

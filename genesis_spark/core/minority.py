@@ -28,6 +28,12 @@ SMOTE_MAJORITY_ROWS = 2_000
 #: Below this many real rows the realism filter is off: the critic's score quantiles come from too
 #: few rows (a critic trained on 20 rows can score every synthetic row below all of them).
 MIN_ROWS_FOR_REALISM_FILTER = 100
+#: Below this many real rows each block keeps only the ``SCARCE_SELECT_FRACTION`` of its filtered rows
+#: nearest the real class relative to the other classes (``class_margin``), unless ``select_fraction``
+#: is set: a generator fitted on few rows spills into the other classes' region, which costs a random
+#: forest precision (bench/RESULTS.md, issue 13 ablations).
+SELECT_BELOW_ROWS = 500
+SCARCE_SELECT_FRACTION = 2 / 3
 
 
 @dataclass(frozen=True)
@@ -79,12 +85,20 @@ def build_scorer(minority: pd.DataFrame, others: pd.DataFrame | None, target_col
     ``minority`` against ``others`` (features and target; None: no label model).
 
     With fewer than ``MIN_ROWS_FOR_REALISM_FILTER`` minority rows, ``realism`` is still scored
-    but does not filter (its threshold is set to 0, logged).
+    but does not filter (its threshold is set to 0, logged). ``select_fraction`` left unset becomes
+    ``SCARCE_SELECT_FRACTION`` below ``SELECT_BELOW_ROWS`` minority rows and 1 (no selection) above.
     """
     if len(minority) < MIN_ROWS_FOR_REALISM_FILTER and thresholds.min_realism > 0:
         logger.info("%d real rows of class %r: below %d the realism filter is off (scores are still recorded)",
                     len(minority), label, MIN_ROWS_FOR_REALISM_FILTER)
         thresholds = replace(thresholds, min_realism=0.0)
+    if thresholds.select_fraction is None:
+        fraction = SCARCE_SELECT_FRACTION if len(minority) < SELECT_BELOW_ROWS else 1.0
+        if fraction < 1.0:
+            logger.info("%d real rows of class %r: below %d each block keeps the %.0f%% of its filtered rows "
+                        "nearest the real class (class_margin; set select_fraction to change it)",
+                        len(minority), label, SELECT_BELOW_ROWS, 100 * fraction)
+        thresholds = replace(thresholds, select_fraction=fraction)
     label_sample = None
     if others is not None and len(others):
         label_sample = pd.concat([minority.assign(**{target_column: label}), others], ignore_index=True)

@@ -225,7 +225,7 @@ class AugmentResult:
     ``timings``: seconds per phase (collect, fit, label_model, sampling).
 
     On both engines ``synthetic`` holds the input's columns, then ``block_index`` and
-    ``row_in_block`` (where each row was drawn) and the scores ``realism``, ``dcr``, ``label_prob``.
+    ``row_in_block`` (where each row was drawn) and the scores ``realism``, ``dcr``, ``label_prob``, ``class_margin``.
     """
 
     augmented: Any

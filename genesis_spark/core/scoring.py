@@ -33,7 +33,8 @@ logger = logging.getLogger(__name__)
 REALISM = "realism"
 DCR = "dcr"
 LABEL_PROB = "label_prob"
-SCORE_COLUMNS: tuple[str, ...] = (REALISM, DCR, LABEL_PROB)
+CLASS_MARGIN = "class_margin"
+SCORE_COLUMNS: tuple[str, ...] = (REALISM, DCR, LABEL_PROB, CLASS_MARGIN)
 
 
 @dataclass(frozen=True)
@@ -44,13 +45,24 @@ class ScoreThresholds:
     finds plainly fake, ``min_dcr=1e-6`` drops exact copies of a real minority row, and
     ``min_label_prob=0.05`` drops rows the (class-balanced) label model is nearly sure
     belong to the majority class.
+
+    ``select_fraction`` (oversample, then select): of the rows of a block that pass the thresholds,
+    keep this share with the highest ``class_margin`` (nearest the real class relative to the other
+    classes); 1 keeps them all, None lets the row count decide (``core.minority.build_scorer``).
     """
 
     min_realism: float = 0.01
     min_dcr: float = 1e-6
     min_label_prob: float = 0.05
+    select_fraction: float | None = None
 
     def __post_init__(self) -> None:
+        fraction = self.select_fraction
+        if fraction is not None and (isinstance(fraction, bool) or not isinstance(fraction, Real)
+                                     or not 0.0 < fraction <= 1.0):
+            raise ValueError(f"config['select_fraction'] must be a number in (0, 1] (the share of each block's "
+                             f"filtered rows kept, nearest the real class first) or null (by the row count), "
+                             f"got {fraction!r}.")
         for name in ("min_realism", "min_label_prob", "min_dcr"):
             value = getattr(self, name)
             unit = name != "min_dcr"
@@ -62,12 +74,18 @@ class ScoreThresholds:
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any] | None) -> "ScoreThresholds":
-        """Read ``min_realism``, ``min_dcr`` and ``min_label_prob`` from a config dict (others ignored)."""
+        """Read ``min_realism``, ``min_dcr``, ``min_label_prob`` and ``select_fraction`` from a config dict
+        (others ignored)."""
         return cls(**{name: float(value) if isinstance(value, Real) and not isinstance(value, bool) else value
                       for name, value in fields_from_config(cls, config).items()})
 
+    @property
+    def kept_share(self) -> float:
+        """The share of the rows passing the minimums that the selection keeps (1 when it is off)."""
+        return 1.0 if self.select_fraction is None else float(self.select_fraction)
+
     def by_score(self) -> dict[str, float]:
-        """The minimum per score column."""
+        """The minimum per score column (``select_fraction`` is not a minimum)."""
         return {REALISM: self.min_realism, DCR: self.min_dcr, LABEL_PROB: self.min_label_prob}
 
 
@@ -124,13 +142,58 @@ class _FeatureMasks:
 
 
 @dataclass(frozen=True)
+class _JointMasks:
+    """Features whose mask tables are AND-ed ahead of time: one lookup by their joint value class
+    (row-major over the features' classes) stands for a lookup per feature."""
+
+    features: tuple[_FeatureMasks, ...]
+    masks: np.ndarray  # (n_trees, prod of the features' class counts)
+
+    #: Largest joint table, in value classes per tree.
+    MAX_CLASSES = 1024
+
+    @classmethod
+    def of(cls, features: Sequence[_FeatureMasks]) -> "_JointMasks":
+        """The features' masks AND-ed over every combination of their value classes."""
+        masks = features[0].masks
+        for feature in features[1:]:
+            masks = (masks[:, :, None] & feature.masks[:, None, :]).reshape(masks.shape[0], -1)
+        return cls(tuple(features), np.ascontiguousarray(masks))
+
+    @staticmethod
+    def groups(features: Sequence[_FeatureMasks]) -> list[list[_FeatureMasks]]:
+        """The features grouped so that no group has more than ``MAX_CLASSES`` joint classes (first fit,
+        largest first): fewer, larger lookups."""
+        groups: list[list[_FeatureMasks]] = []
+        sizes: list[int] = []
+        for feature in sorted(features, key=lambda f: -f.masks.shape[1]):
+            width = feature.masks.shape[1]
+            at = next((g for g, size in enumerate(sizes) if size * width <= _JointMasks.MAX_CLASSES), None)
+            if at is None:
+                groups.append([feature])
+                sizes.append(width)
+            else:
+                groups[at].append(feature)
+                sizes[at] *= width
+        return groups
+
+    def classes(self, x: np.ndarray) -> np.ndarray:
+        """The column of ``masks`` for each row of ``x``."""
+        joint = self.features[0].classes(x)
+        for feature in self.features[1:]:
+            joint = joint * feature.masks.shape[1] + feature.classes(x)
+        return joint
+
+
+@dataclass(frozen=True)
 class CompiledForest:
     """A fitted binary ``HistGradientBoostingClassifier`` as per-feature leaf-mask tables (QuickScorer's idea).
 
     All splits of a tree on one feature are decided by the row's value of that feature, so each
     (feature, value class) stores a bit mask per tree of the leaves still reachable; AND-ing a row's
-    masks over the features leaves one bit per tree: its leaf. A block costs a table lookup per used
-    feature instead of a tree walk per row and tree. Leaf values are summed in tree order from the
+    masks over the features leaves one bit per tree: its leaf. Features with few value classes share
+    one table (their masks AND-ed ahead for every combination), so a block costs a few table lookups
+    instead of a tree walk per row and tree. Leaf values are summed in tree order from the
     baseline in float64 and mapped by the model's own loss, as scikit-learn does, so the probabilities
     are the model's bit for bit (:meth:`LabelModel.fit` checks that on its sample).
     """
@@ -141,6 +204,7 @@ class CompiledForest:
     width: int
     baseline: float
     loss: Any  # the model's loss object: raw prediction -> class probabilities
+    joint: tuple[_JointMasks, ...] = field(repr=False)  # ``features`` grouped: what ``raw`` looks up
 
     @classmethod
     def of(cls, model: Any) -> "CompiledForest | None":
@@ -173,7 +237,8 @@ class CompiledForest:
         tables = [cls._feature(f, entries, trees, model, full, dtype)
                   for f, entries in enumerate(splits) if entries]
         return cls(tuple(tables), full, leaf_values.reshape(-1), width,
-                   float(np.ravel(model._baseline_prediction)[0]), model._loss)
+                   float(np.ravel(model._baseline_prediction)[0]), model._loss,
+                   tuple(_JointMasks.of(group) for group in _JointMasks.groups(tables)))
 
     @staticmethod
     def _feature(f: int, entries: list, trees: list, model: Any, full: np.ndarray, dtype: type) -> _FeatureMasks:
@@ -207,9 +272,9 @@ class CompiledForest:
     def raw(self, x: np.ndarray) -> np.ndarray:
         """The model's raw prediction (log-odds) per row of the float64 feature matrix ``x``."""
         n, n_trees = x.shape[0], self.full.size
-        leaves = np.broadcast_to(self.full[:, None], (n_trees, n)).copy() if not self.features else None
-        for feature in self.features:  # (trees, rows): one tree's leaves of all rows contiguous
-            masks = np.take(feature.masks, feature.classes(x), axis=1)
+        leaves = np.broadcast_to(self.full[:, None], (n_trees, n)).copy() if not self.joint else None
+        for group in self.joint:  # (trees, rows): one tree's leaves of all rows contiguous
+            masks = np.take(group.masks, group.classes(x), axis=1)
             leaves = masks if leaves is None else np.bitwise_and(leaves, masks, out=leaves)
         # One bit left per tree and row: its position is the exponent of the bit as a float.
         if leaves.dtype == np.uint32:
@@ -369,6 +434,11 @@ def _nearest(key: str, reference: np.ndarray) -> NearestReal:
     return index
 
 
+def _array_key(array: np.ndarray) -> str:
+    """A content key for an executor-side cache of the nearest-row search over ``array``."""
+    return hashlib.sha256(array.tobytes() + str(array.shape).encode()).hexdigest()
+
+
 @dataclass(frozen=True)
 class RowScorer:
     """Scores synthetic rows and decides which to keep; built on the driver, used on executors.
@@ -376,7 +446,7 @@ class RowScorer:
     Example::
 
         scorer = RowScorer.build(minority_rows, label_sample, "is_fraud", 1, ["merchant_category"], seed=7)
-        scores = scorer.score(block, generator)          # columns realism, dcr, label_prob
+        scores = scorer.score(block, generator)          # realism, dcr, label_prob, class_margin
         keep = scorer.accept(scores)                      # bool per row
     """
 
@@ -385,6 +455,8 @@ class RowScorer:
     reference: np.ndarray = field(repr=False)  # encoded real minority training rows
     reference_key: str = ""
     label_model: LabelModel | None = field(default=None, repr=False)
+    others: np.ndarray | None = field(default=None, repr=False)  # encoded rows of the other classes
+    others_key: str = ""
 
     @classmethod
     def build(cls, minority_rows: pd.DataFrame, label_sample: pd.DataFrame | None, target_column: str,
@@ -396,15 +468,22 @@ class RowScorer:
             raise ValueError("RowScorer needs at least one real minority row to measure distances to.")
         encoder = MixedTypeEncoder.fit(minority_rows, [c for c in discrete_columns if c in minority_rows.columns])
         reference = np.ascontiguousarray(encoder.transform(minority_rows), dtype=np.float32)
-        key = hashlib.sha256(reference.tobytes() + str(reference.shape).encode()).hexdigest()
-        label_model = None
+        label_model, others, others_key = None, None, ""
         if label_sample is not None:
             label_model = LabelModel.fit(label_sample, target_column, minority_label, discrete_columns, seed)
-        return cls(thresholds or ScoreThresholds(), encoder, reference, key, label_model)
+            other_rows = label_sample.loc[(label_sample[target_column] != minority_label).to_numpy(),
+                                          list(minority_rows.columns)]
+            if len(other_rows):
+                others = np.ascontiguousarray(encoder.transform(other_rows), dtype=np.float32)
+                others_key = _array_key(others)
+        return cls(thresholds or ScoreThresholds(), encoder, reference, _array_key(reference), label_model,
+                   others, others_key)
 
     def score(self, rows: pd.DataFrame, generator: Any | None = None) -> pd.DataFrame:
         """Scores of ``rows``: ``realism`` (the generator's discriminator; 1 without a generator),
-        ``dcr`` (distance to the closest real minority row) and ``label_prob``."""
+        ``dcr`` (distance to the closest real minority row), ``label_prob`` and ``class_margin``
+        (``d_other / (dcr + d_other)``, ``d_other`` the distance to the closest row of the other
+        classes in the label sample; 1 without one)."""
         n = len(rows)
         if generator is not None and hasattr(generator, "realism_score"):
             realism = np.asarray(generator.realism_score(rows), dtype="float64").reshape(n)
@@ -414,18 +493,33 @@ class RowScorer:
             encoded = self.encoder.transform(rows[[c for c in rows.columns if c in self._encoded_columns]])
             dcr = _nearest(self.reference_key, self.reference).distances(encoded)
         else:
-            dcr = np.zeros(0)
+            encoded, dcr = None, np.zeros(0)
+        margin = np.ones(n)
+        if self.others is not None and n:
+            other = _nearest(self.others_key, self.others).distances(encoded).astype("float64")
+            total = dcr + other
+            margin = np.divide(other, total, out=np.full(n, 0.5), where=total > 0)
         label_prob = self.label_model.predict(rows) if (self.label_model is not None and n) else np.ones(n)
-        return pd.DataFrame({REALISM: realism, DCR: dcr, LABEL_PROB: np.asarray(label_prob, dtype="float64")},
-                            index=rows.index)
+        return pd.DataFrame({REALISM: realism, DCR: dcr, LABEL_PROB: np.asarray(label_prob, dtype="float64"),
+                             CLASS_MARGIN: margin}, index=rows.index)
 
     @property
     def _encoded_columns(self) -> set[str]:
         return set(self.encoder.numeric_columns) | set(self.encoder.discrete_columns)
 
     def accept(self, scores: pd.DataFrame) -> np.ndarray:
-        """True where every score reaches its threshold."""
+        """True where every score reaches its threshold and, with ``select_fraction`` below 1, the row is
+        among that share of the passing rows with the highest ``class_margin`` (ties: the earlier row).
+
+        ``scores`` is one sampling block: the selection is per block, so the kept rows never depend
+        on how blocks are grouped into rounds, partitions or engines.
+        """
         keep = np.ones(len(scores), dtype=bool)
         for column, minimum in self.thresholds.by_score().items():
             keep &= scores[column].to_numpy() >= minimum
+        fraction = self.thresholds.select_fraction
+        if fraction is not None and fraction < 1.0 and self.others is not None:
+            passing = np.flatnonzero(keep)
+            order = passing[np.argsort(-scores[CLASS_MARGIN].to_numpy()[passing], kind="stable")]
+            keep[order[math.ceil(fraction * len(passing) - 1e-9):]] = False
         return keep

@@ -40,7 +40,7 @@ REAL_COLOR = "#1f77b4"
 SYN_COLOR = "#ff7f0e"
 MAJORITY_COLOR = "#555555"
 #: Per-row score columns of the synthetic rows, plotted when present.
-SCORE_COLUMNS = ("realism", "dcr", "label_prob")
+SCORE_COLUMNS = ("realism", "dcr", "label_prob", "class_margin")
 #: Columns shown in the minority vs majority overlays.
 TOP_OVERLAY_COLUMNS = 4
 LOG_SKEW = 2.0
@@ -584,7 +584,9 @@ def render_html(report: QualityReport, privacy: PrivacyReport | None = None, uti
             parts.append(_png(figures["scores"], "per-row score distributions"))
             parts.append("<p class='note'>Scores of the accepted synthetic rows: realism (the discriminator's "
                          "score placed on the training rows' distribution), dcr (distance to the closest real "
-                         "minority row), label_prob (the label model's probability of the minority class).</p>")
+                         "minority row), label_prob (the label model's probability of the minority class), "
+                         "class_margin (how much nearer the real minority than the real majority the row lies; "
+                         "with few real rows each block keeps its rows of highest margin).</p>")
         if sampling:
             parts.append("<p class='note'>Sampling: rows generated and accepted, and the share of generated rows "
                          "passing each filter:</p>" + _table(_sampling_rows(sampling)))

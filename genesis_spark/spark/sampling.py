@@ -104,7 +104,9 @@ def coerce_to_schema(pdf: pd.DataFrame, schema) -> pd.DataFrame:
     for f in schema.fields:
         s = pdf[f.name]
         t = f.dataType
-        if isinstance(t, (T.ByteType, T.ShortType, T.IntegerType, T.LongType)):
+        if _arrow_ready(s, t):
+            out[f.name] = s
+        elif isinstance(t, (T.ByteType, T.ShortType, T.IntegerType, T.LongType)):
             kind = {T.ByteType: "Int8", T.ShortType: "Int16", T.IntegerType: "Int32", T.LongType: "Int64"}[type(t)]
             out[f.name] = pd.to_numeric(s, errors="coerce").round().astype(kind)
         elif isinstance(t, (T.FloatType, T.DoubleType)):
@@ -124,6 +126,20 @@ def coerce_to_schema(pdf: pd.DataFrame, schema) -> pd.DataFrame:
         else:
             out[f.name] = s
     return pd.DataFrame(out, index=pdf.index)
+
+
+def _arrow_ready(series: pd.Series, spark_type) -> bool:
+    """True when Arrow takes ``series`` as ``spark_type`` as it is, with the values the casts would give:
+    int64 for a long, float64 for a double, text without nulls for a string (the generator's usual output)."""
+    from pyspark.sql import types as T
+
+    if isinstance(spark_type, T.LongType):
+        return series.dtype == np.int64
+    if isinstance(spark_type, T.DoubleType):
+        return series.dtype == np.float64
+    if isinstance(spark_type, T.StringType):
+        return series.dtype == object and pd.api.types.infer_dtype(series, skipna=False) == "string"
+    return False
 
 
 def _run_blocks(task: _BlockTask, batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
@@ -231,7 +247,8 @@ def sample_accepted(spark, generator, training_schema, n_rows: int, seed: int, s
     from pyspark.sql import functions as F
 
     config = config or SamplingConfig()
-    plan = TopUp(n_rows, config, scorer.thresholds.by_score() if scorer is not None else {})
+    plan = TopUp(n_rows, config, scorer.thresholds.by_score() if scorer is not None else {},
+                 scorer.thresholds.kept_share if scorer is not None else 1.0)
     if n_rows == 0:
         empty = spark.createDataFrame([], sampled_schema(training_schema, ids))
         return SamplingResult(rows=empty, report=plan.report())

@@ -26,7 +26,8 @@ DEFAULT_CONFIG: dict[str, Any] = {
     "verbose": None,  # progress bar: None = when stderr is a terminal and CI is unset; True/False force it
     "clip": True,
     "max_training_rows": None,
-    "sample_bf16": True,  # bf16 sampling on CPU: same shape scores as fp32 (bench_quality), ~2x forward
+    "sample_bf16": False,  # bf16 sampling on CPU: ~2x faster where the CPU multiplies bf16 natively (AVX-512 BF16,
+    # AMX), ~6x slower where it emulates it (AVX2); off by default so that rows do not depend on the CPU type
     "max_integer_categories": 32,
     "log_skew": 1.0,
     "calibrate_states": True,  # after training, match each category, mode, null and point-mass share to the training rows

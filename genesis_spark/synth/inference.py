@@ -67,9 +67,8 @@ class SoftmaxGroup:
 class _Workspace:
     """Buffers reused across blocks of one size (fresh multi-MB tensors per block cost page faults)."""
 
-    inputs: torch.Tensor        # (n, hidden + embedding + categories): [h_k .. h_1, z, one_hot(category)]
+    inputs: torch.Tensor        # (n, hidden + embedding): [h_k .. h_1, z]
     noise: torch.Tensor         # (n, embedding), contiguous, filled by table lookup
-    one_hot_base: torch.Tensor  # flat position of each row's first one-hot column in ``inputs``
     logits: torch.Tensor        # (output rows, n) in the sampling dtype
     logits_float: torch.Tensor  # the same in float32 (``logits`` itself when the dtype is float32)
 
@@ -79,9 +78,11 @@ class SamplingNet:
 
     Hidden layers run row-major into one buffer (``inputs``), their condition share a row lookup
     (``table[category]``, bias included) written straight into the layer's output columns, ReLU in
-    place. The output Linear runs feature-major (``W @ inputs^T``) with the condition as one-hot
-    columns of ``inputs``, its rows ordered as the tanh scalars, then the softmax spans grouped by
-    width, so that every per-span step below is a batched op over contiguous rows of ``n`` values.
+    place. The output Linear runs feature-major (``W @ inputs^T``), its condition share (bias
+    included) a column lookup ``out_table[:, category]`` added to: no matmul over one-hot columns,
+    which at wide tables are a third of the network's work. Its rows are ordered as the tanh
+    scalars, then the softmax spans grouped by width, so that every per-span step below is a
+    batched op over contiguous rows of ``n`` values.
     """
 
     def __init__(self, generator: nn.Module, spans: Sequence[Span], cond_dim: int, dtype: torch.dtype,
@@ -112,8 +113,11 @@ class SamplingNet:
                 table = (weight[:, k:].t() + bias[None, :]).to(dtype).contiguous()
                 self.hidden.append((weight[:, :k].to(dtype).t(), table, bias[None, :].to(dtype), weight.shape[0]))
             index = torch.tensor(rows, dtype=torch.long, device=output.weight.device)
-            self.out_weight = output.weight.index_select(0, index).to(dtype).contiguous()
-            self.out_bias = output.bias.index_select(0, index)[:, None].to(dtype)
+            weight, bias = output.weight.index_select(0, index), output.bias.index_select(0, index)[:, None]
+            k = weight.shape[1] - cond_dim
+            self.out_weight = weight[:, :k].to(dtype).contiguous()
+            self.out_bias = bias.to(dtype)
+            self.out_table = (weight[:, k:] + bias).to(dtype).contiguous()  # (output rows, categories)
         self.hidden_width = sum(layer[3] for layer in self.hidden)
         self._local = threading.local()
 
@@ -122,9 +126,8 @@ class SamplingNet:
         if ws is None or ws.noise.shape[0] != n:
             inputs = torch.empty(n, self.out_weight.shape[1], dtype=self.dtype, device=self.device)
             logits = torch.empty(self.out_weight.shape[0], n, dtype=self.dtype, device=self.device)
-            base = torch.arange(n, device=self.device) * inputs.stride(0) + self.hidden_width + self.embedding_dim
             ws = self._local.workspace = _Workspace(
-                inputs, torch.empty(n, self.embedding_dim, dtype=self.dtype, device=self.device), base, logits,
+                inputs, torch.empty(n, self.embedding_dim, dtype=self.dtype, device=self.device), logits,
                 logits if self.dtype == torch.float32 else torch.empty(logits.shape, device=self.device))
         return ws
 
@@ -145,12 +148,8 @@ class SamplingNet:
 
     def forward(self, ws: _Workspace, category: torch.Tensor | None) -> torch.Tensor:
         """float32 logits (output rows, n) for the noise in ``ws.noise`` and global category ids."""
-        n, hidden, emb = ws.noise.shape[0], self.hidden_width, self.embedding_dim
-        ws.inputs[:, hidden:hidden + emb].copy_(ws.noise)
-        if self.cond_dim:
-            ws.inputs[:, hidden + emb:].zero_()
-            if category is not None:
-                ws.inputs.view(-1).index_fill_(0, ws.one_hot_base + category, 1.0)
+        n, hidden = ws.noise.shape[0], self.hidden_width
+        ws.inputs[:, hidden:].copy_(ws.noise)
         off = hidden
         for weight_t, cond_table, bias, width in self.hidden:
             out = ws.inputs[:, off - width:off]
@@ -158,10 +157,14 @@ class SamplingNet:
                 torch.index_select(cond_table, 0, category, out=out)
             else:
                 out.copy_(bias.expand(n, -1))
-            out.addmm_(ws.inputs[:, off:hidden + emb], weight_t)
+            out.addmm_(ws.inputs[:, off:], weight_t)
             _relu_(out)
             off -= width
-        torch.addmm(self.out_bias, self.out_weight, ws.inputs.t(), out=ws.logits)
+        if category is not None:
+            torch.index_select(self.out_table, 1, category, out=ws.logits)
+        else:
+            ws.logits.copy_(self.out_bias.expand(-1, n))
+        ws.logits.addmm_(self.out_weight, ws.inputs.t())
         if ws.logits_float is not ws.logits:
             ws.logits_float.copy_(ws.logits)
         return ws.logits_float
