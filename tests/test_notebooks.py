@@ -46,7 +46,8 @@ def test_notebook_runs_top_to_bottom(path, tmp_path, monkeypatch):
     # The kernel's inline matplotlib backend renders plots as PNG outputs (no display needed).
     monkeypatch.delenv("MPLBACKEND", raising=False)
     monkeypatch.setenv("OMP_NUM_THREADS", "2")
-    client = NotebookClient(nb, kernel_name="python3", timeout=240,
+    # per cell: a shared 2-core CI machine under load needs minutes for the training and compare cells
+    client = NotebookClient(nb, kernel_name="python3", timeout=600,
                             resources={"metadata": {"path": str(tmp_path)}})
     try:
         client.execute()
