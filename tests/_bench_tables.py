@@ -1,4 +1,5 @@
-"""bench/tables.py (the public real-table suite) imported for tests: it is a script folder, not a package."""
+"""bench/ scripts imported for tests (bench/ is a script folder, not a package): the public table suite
+(bench/tables.py) and any other script by name."""
 from __future__ import annotations
 
 import importlib.util
@@ -8,12 +9,17 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def load_bench_tables():
-    """The ``bench/tables.py`` module (loaded once, cached in ``sys.modules``)."""
-    name = "genesis_bench_tables"
+def load_bench_module(stem: str):
+    """The ``bench/<stem>.py`` module (loaded once, cached in ``sys.modules``)."""
+    name = f"genesis_bench_{stem}"
     if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, ROOT / "bench" / "tables.py")
+        spec = importlib.util.spec_from_file_location(name, ROOT / "bench" / f"{stem}.py")
         module = importlib.util.module_from_spec(spec)
         sys.modules[name] = module
         spec.loader.exec_module(module)
     return sys.modules[name]
+
+
+def load_bench_tables():
+    """The ``bench/tables.py`` module: the public real-table suite."""
+    return load_bench_module("tables")

@@ -2,22 +2,13 @@
 the requested number of synthetic rows, and its memory sampler sees the process tree."""
 from __future__ import annotations
 
-import importlib.util
 import os
-import sys
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from _bench_tables import load_bench_module
 
 
 def _bench():
-    name = "genesis_bench_scale_job"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, ROOT / "bench" / "bench_scale_job.py")
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
+    return load_bench_module("bench_scale_job")
 
 
 def test_bench_yaml_is_the_pipeline_users_run(tmp_path):
