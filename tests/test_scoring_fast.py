@@ -6,7 +6,8 @@ import pandas as pd
 import pytest
 import torch
 
-from genesis_spark.core.scoring import CompiledForest, LabelModel, NearestReal
+from genesis_spark.core.nearest import NearestReal
+from genesis_spark.core.scoring import CompiledForest, LabelModel
 from genesis_spark.datasets import DISCRETE_COLUMNS, TARGET_COLUMN
 from genesis_spark.synth.inference import CriticNet, critic_net
 
@@ -53,6 +54,41 @@ def test_nearest_distance_is_exact_with_copies_duplicates_and_near_ties():
     expected = np.sqrt(np.einsum("ijk,ijk->ij", diff, diff).min(axis=1))
     np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-15)
     assert (got[:50] == 0).all()
+
+
+def _brute_force_nearest(queries: np.ndarray, reference: np.ndarray) -> np.ndarray:
+    x, r = queries.astype(np.float64), reference.astype(np.float64)
+    return np.sqrt(np.array([np.einsum("ij,ij->i", q - r, q - r).min() for q in x]))
+
+
+def test_clustered_search_gives_the_whole_scans_distances_bit_for_bit():
+    rng = np.random.default_rng(1)
+    # Rows in 40 tight groups (as a few discrete columns and scaled numbers make them), 6,000 of them.
+    centres = rng.random((40, 10)) * 4
+    reference = (centres[rng.integers(0, 40, 6000)] + rng.normal(0, 0.05, (6000, 10))).astype(np.float32)
+    reference[3000:3100] = reference[:100]                    # duplicates across the table
+    queries = np.vstack([reference[:200],                     # exact copies
+                         (centres[rng.integers(0, 40, 1500)] + rng.normal(0, 0.08, (1500, 10))).astype(np.float32),
+                         (rng.random((300, 10)) * 4).astype(np.float32)])  # between the groups
+    index = NearestReal.of(reference)
+    assert index.clusters is not None
+    scanned = NearestReal.of(reference[:5]).whole               # a scan of other rows: used only as a fallback
+    pruned = index.clusters.distances(queries, scanned)         # so these come from the clusters alone
+    np.testing.assert_array_equal(pruned, index.whole.distances(queries))
+    np.testing.assert_array_equal(index.distances(queries), pruned)
+    np.testing.assert_allclose(pruned, _brute_force_nearest(queries, reference), rtol=1e-12, atol=1e-15)
+    assert (pruned[:200] == 0).all()
+
+
+def test_search_falls_back_to_the_whole_reference_where_clusters_do_not_separate_rows():
+    rng = np.random.default_rng(2)
+    reference = rng.random((4500, 60)).astype(np.float32)     # no structure in 60 dimensions
+    queries = rng.random((700, 60)).astype(np.float32)
+    index = NearestReal.of(reference)
+    assert index.clusters is not None
+    np.testing.assert_array_equal(index.distances(queries), index.whole.distances(queries))
+    np.testing.assert_allclose(index.distances(queries), _brute_force_nearest(queries, reference), rtol=1e-12)
+    assert index.distances(queries[:0]).shape == (0,)
 
 
 @pytest.fixture(scope="module")

@@ -3,7 +3,7 @@
 Everything here is plain pandas/numpy/scikit-learn so it runs in-process (the pandas
 engine) and inside a ``mapInPandas`` task on an executor (the Spark engine) alike, a block
 at a time: the label model's trees as lookup tables (:class:`CompiledForest`), the distance
-as one cache-sized matmul per chunk with an exact check (:class:`NearestReal`). The
+as an exact nearest-row search (:class:`genesis_spark.core.nearest.NearestReal`). The
 driver builds one :class:`RowScorer` from small, bounded samples (the real minority
 training rows and a seeded sample of the other classes); on Spark, closure serialisation
 ships it to the executors with the sampling function. That is cloudpickle of plain numpy
@@ -26,6 +26,7 @@ import pandas as pd
 # Euclidean distance on this encoding is the mixed-type distance (numeric scaled by the real
 # range, a discrete mismatch counts 1), so ``dcr`` here and the privacy audit's DCR are the same.
 from genesis_spark.core.encoding import MixedTypeEncoder
+from genesis_spark.core.nearest import NearestReal
 from genesis_spark.core.settings import fields_from_config
 
 logger = logging.getLogger(__name__)
@@ -364,60 +365,6 @@ def _compile(model: Any, sample: np.ndarray) -> CompiledForest | None:
         logger.warning("label model: the compiled trees disagree with predict_proba; using predict_proba")
         return None
     return forest
-
-
-@dataclass(frozen=True)
-class NearestReal:
-    """Exact Euclidean distance from query rows to their nearest reference row, a cache-sized chunk at a time.
-
-    A float32 matmul ranks the reference rows by ``x.r - |r|^2 / 2`` (larger is nearer); every reference
-    row within that ranking's rounding error of the best one is a candidate, and the distance is the
-    smallest float64 distance to a candidate (usually one). So it is the exact nearest distance (unlike
-    the ``|x|^2 - 2 x.r + |r|^2`` shortcut, which leaves ~1e-8 on an exact copy), at matmul speed.
-    """
-
-    reference: np.ndarray = field(repr=False)  # (m, d) float64
-    ranking: np.ndarray = field(repr=False)  # (d + 1, m) float32: [r, |r|^2 / 2] per column
-    max_norm: float = 0.0  # max |r|^2
-    chunk_rows: int = 512  # a (chunk_rows, m) float32 score matrix stays in the core's cache
-
-    @classmethod
-    def of(cls, reference: np.ndarray, chunk_rows: int = 512) -> "NearestReal":
-        """The search structure over ``reference`` (m, d), m >= 1."""
-        ref = np.ascontiguousarray(reference, dtype=np.float64)
-        norms = np.einsum("ij,ij->i", ref, ref)
-        ranking = np.ascontiguousarray(np.vstack([ref.T, norms / 2]), dtype=np.float32)
-        return cls(ref, ranking, float(norms.max()), chunk_rows)
-
-    def distances(self, queries: np.ndarray) -> np.ndarray:
-        """float64 distance from each row of ``queries`` (n, d) to its nearest reference row."""
-        n, d = queries.shape
-        x = np.empty((n, d + 1), dtype=np.float32)  # [x, -1]: one matmul gives x.r - |r|^2 / 2
-        x[:, :d] = queries
-        x[:, d] = -1.0
-        x64 = x[:, :d].astype(np.float64)
-        # Twice a bound on the float32 error of ``x.r - |r|^2 / 2`` (d + 1 products), with 4x room.
-        slack = 8 * (d + 2) * 2.0 ** -24 * (np.einsum("ij,ij->i", x64, x64) + self.max_norm + 1)
-        out = np.empty(n, dtype=np.float64)
-        for first in range(0, n, self.chunk_rows):
-            rows = slice(first, first + self.chunk_rows)
-            score = np.matmul(x[rows], self.ranking)
-            best = score.argmax(axis=1)
-            at = np.arange(best.size)
-            floor = score[at, best] - slack[rows]
-            score[at, best] = -np.inf
-            diff = x64[rows] - self.reference[best]
-            squared = np.einsum("ij,ij->i", diff, diff)
-            tied = np.flatnonzero(score.max(axis=1) >= floor)
-            if tied.size:  # other reference rows as near within rounding: the smallest exact distance
-                score[tied, best[tied]] = np.inf
-                row, column = np.nonzero(score[tied] >= floor[tied, None])
-                diff = x64[first + tied[row]] - self.reference[column]
-                nearest = np.full(tied.size, np.inf)
-                np.minimum.at(nearest, row, np.einsum("ij,ij->i", diff, diff))
-                squared[tied] = nearest
-            out[rows] = np.sqrt(squared)
-        return out
 
 
 # One search structure per Python worker process and reference set.
