@@ -9,7 +9,7 @@ generator. After a warm-up (Python workers start, import torch, load the artifac
 alternates, ``--rounds`` times: in-process ``generate`` of ``blocks x block_size`` rows on
 the driver (one torch thread: one core), then one ``mapInPandas`` stage (``--partitions``
 tasks; default Spark's, one per core, as ``augment_imbalanced`` runs it) that draws and
-scores (realism, dcr, label_prob) the same number of rows, 1 torch thread per task. Each figure is its best round; per core = rows/s / cores (1 for ``generate``).
+scores (realism, dcr, label_prob, class_margin) the same number of rows, 1 torch thread per task. Each figure is its best round; per core = rows/s / cores (1 for ``generate``).
 The ratio column is executor per core over ``generate`` per core (target >= 0.5). On a
 shared machine wall seconds depend on the other processes, so each figure is also given per
 CPU second: ``generate`` over the driver's CPU time, the executors over the CPU time of the
@@ -150,7 +150,7 @@ def main() -> int:
             results[master] = json.loads(proc.stdout.strip().splitlines()[-1])
     tasks = args.partitions or "one per core"
     print(f"\n{args.blocks} blocks x {args.block_size} rows; executors: {tasks} tasks, 1 torch thread each, scores realism, "
-          f"dcr, label_prob; in-process: generate() on the driver, 1 torch thread; best of {args.rounds} alternating "
+          f"dcr, label_prob, class_margin; in-process: generate() on the driver, 1 torch thread; best of {args.rounds} alternating "
           "rounds")
     print(f"{'master':<10} {'generate rows/s/core':>21} {'executor rows/s':>16} {'rows/s/core':>12} {'ratio':>6} "
           f"{'| generate rows/cpu-s':>21} {'executor rows/cpu-s':>20} {'ratio':>6} {'kept':>9}")
