@@ -31,8 +31,10 @@ MIN_ROWS_FOR_REALISM_FILTER = 100
 #: Below this many real rows each block keeps only the ``SCARCE_SELECT_FRACTION`` of its filtered rows
 #: nearest the real class relative to the other classes (``class_margin``), unless ``select_fraction``
 #: is set: a generator fitted on few rows spills into the other classes' region, which costs a random
-#: forest precision (bench/RESULTS.md, issue 13 ablations).
-SELECT_BELOW_ROWS = 500
+#: forest precision; from about 200 rows on the generator's rows are good and the selection removes the
+#: boundary cases boosting learns from (bench/RESULTS.md, issue 13 ablations: it helped at 40-190 real
+#: rows and hurt at 228 and 800).
+SELECT_BELOW_ROWS = 200
 SCARCE_SELECT_FRACTION = 2 / 3
 
 
