@@ -97,8 +97,8 @@ class _Clusters:
         labels = _cluster_labels(reference, max(2, round(math.sqrt(len(reference)) / 2)))
         members = [np.flatnonzero(labels == j) for j in np.unique(labels)]
         centres = np.stack([reference[rows].mean(axis=0) for rows in members])
-        radii = np.array([np.sqrt(np.einsum("ij,ij->i", reference[rows] - centre, reference[rows] - centre)).max()
-                          for rows, centre in zip(members, centres)])
+        offsets = [reference[rows] - centre for rows, centre in zip(members, centres)]
+        radii = np.array([np.sqrt(np.einsum("ij,ij->i", offset, offset)).max() for offset in offsets])
         return cls(centres, np.einsum("ij,ij->i", centres, centres), radii * (1 + 1e-9) + 1e-12,
                    tuple(_Scan.of(reference[rows]) for rows in members))
 
