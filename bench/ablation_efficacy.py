@@ -14,7 +14,12 @@ columns equal its own):
   nearest real minority row is closest relative to their nearest real majority row (distance ratio
   on the library's mixed-type encoding, fitted on the real training rows; majority: a seeded sample of
   ``--majority-reference`` rows) are kept, as many as ours adds;
-- ``--ensemble K``: K generators fitted with seeds ``seed*K .. seed*K+K-1``, each adding 1/K of the rows.
+- ``--ensemble K``: K generators fitted with seeds ``seed*K .. seed*K+K-1``, each adding 1/K of the rows;
+- ``--margin-k K``: the library's own selection, but ``class_margin`` from the mean distance to the
+  ``K`` nearest rows of each side (real minority; other classes) instead of the nearest one;
+  ``--margin-times-label`` ranks by ``class_margin * label_prob`` instead;
+- ``--model-seed-offset K``: the default path with the augment seed (the generator's, the sampling's)
+  moved by K, the split unchanged: how far the generator's own seed moves the figures.
 
 Only baseline, ours and oracle (tutorial) or baseline, smotenc and ours (public) are run.
 
@@ -129,6 +134,35 @@ def ensemble_rows(train, target, discrete, seed, config, k):
     return pd.concat(parts, ignore_index=True)
 
 
+def patch_class_margin(k: int, times_label: bool) -> None:
+    """Replace ``RowScorer.score``'s ``class_margin`` by its K-nearest form (see the module docstring)."""
+    from sklearn.neighbors import NearestNeighbors
+
+    from genesis_spark.core import scoring
+
+    original = scoring.RowScorer.score
+    indexes: dict[str, NearestNeighbors] = {}
+
+    def mean_distance(key: str, reference: np.ndarray, queries: np.ndarray) -> np.ndarray:
+        if key not in indexes:
+            indexes[key] = NearestNeighbors(n_neighbors=min(k, len(reference))).fit(reference)
+        return indexes[key].kneighbors(queries)[0].mean(axis=1)
+
+    def score(self, rows, generator=None):
+        scores = original(self, rows, generator)
+        if self.others is None or not len(rows):
+            return scores
+        encoded = self.encoder.transform(rows[[c for c in rows.columns if c in self._encoded_columns]])
+        own = mean_distance(self.reference_key, self.reference, encoded)
+        other = mean_distance(self.others_key, self.others, encoded)
+        margin = np.divide(other, own + other, out=np.full(len(rows), 0.5), where=own + other > 0)
+        if times_label:
+            margin = margin * scores[scoring.LABEL_PROB].to_numpy()
+        return scores.assign(**{scoring.CLASS_MARGIN: margin})
+
+    scoring.RowScorer.score = score
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--config", default="{}", help="JSON config keys added to ours")
@@ -139,9 +173,14 @@ def main(argv=None) -> int:
     parser.add_argument("--majority-reference", type=int, default=20000)
     parser.add_argument("--margin-max", type=float, default=None, help="with --select: a threshold, not the best")
     parser.add_argument("--ensemble", type=int, default=None, help="generators per split")
+    parser.add_argument("--margin-k", type=int, default=None, help="class_margin from K nearest rows a side")
+    parser.add_argument("--margin-times-label", action="store_true", help="rank by class_margin * label_prob")
+    parser.add_argument("--model-seed-offset", type=int, default=0, help="added to ours' augment seed")
     parser.add_argument("rest", nargs=argparse.REMAINDER, help="-- then efficacy.py's arguments")
     args = parser.parse_args(argv)
     extra = json.loads(args.config)
+    if args.margin_k or args.margin_times_label:
+        patch_class_margin(args.margin_k or 1, args.margin_times_label)
     original = efficacy.augmented_rows
 
     def variant(method, train, target, discrete, seed, config, oracle_rows=None):
@@ -156,7 +195,7 @@ def main(argv=None) -> int:
                                  args.margin_max)
         if args.ensemble:
             return ensemble_rows(train, target, discrete, seed, config, args.ensemble)
-        return original(method, train, target, discrete, seed, config, oracle_rows)
+        return original(method, train, target, discrete, seed + args.model_seed_offset, config, oracle_rows)
 
     efficacy.augmented_rows = variant
     efficacy.TUTORIAL_METHODS = ("baseline", "ours", "oracle")

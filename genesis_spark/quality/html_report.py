@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 
 from genesis_spark.core.kinds import Kind, as_float, infer_kinds
+from genesis_spark.core.scoring import SCORE_COLUMNS  # per-row score columns, plotted when present
 
 if TYPE_CHECKING:  # the report types call write_html: type-only import, no circle
     from genesis_spark.quality.detection import DetectionReport, HoldoutReference
@@ -39,8 +40,6 @@ if TYPE_CHECKING:  # the report types call write_html: type-only import, no circ
 REAL_COLOR = "#1f77b4"
 SYN_COLOR = "#ff7f0e"
 MAJORITY_COLOR = "#555555"
-#: Per-row score columns of the synthetic rows, plotted when present.
-SCORE_COLUMNS = ("realism", "dcr", "label_prob", "class_margin")
 #: Columns shown in the minority vs majority overlays.
 TOP_OVERLAY_COLUMNS = 4
 LOG_SKEW = 2.0
