@@ -109,7 +109,9 @@ def csv_dialect(options: Mapping[str, Any] | None, engine: Literal["pandas", "sp
     """The field splitting of ``engine``'s CSV reader under ``options``, or None when the check cannot follow it.
 
     pandas: ``sep``/``delimiter``, ``quotechar``, ``escapechar``, ``encoding`` (default: no escape
-    character). Spark: ``sep``/``delimiter``, ``quote``, ``escape`` (default ``\\``), ``encoding``/``charset``.
+    character). Spark: ``sep``/``delimiter``, ``quote``, ``escape`` (Spark's default ``\\``; ``read_source``
+passes ``"``, the quote itself: a doubled quote inside a quoted field is one quote, as in RFC 4180 and
+pandas), ``encoding``/``charset``.
     None for a regular-expression or sniffed separator, or options that change which lines are
     rows (``header``, ``comment``, ``skiprows``...): the reader's own rules then apply.
     """
@@ -124,9 +126,9 @@ def csv_dialect(options: Mapping[str, Any] | None, engine: Literal["pandas", "sp
         lowered = {k.lower(): v for k, v in opts.items()}
         if _SPARK_UNCHECKED & set(lowered):
             return None
-        escape = lowered.get("escape", "\\")
+        escape, quote = lowered.get("escape", "\\"), str(lowered.get("quote", '"'))
         dialect = CsvDialect(delimiter=str(lowered.get("sep", lowered.get("delimiter", ","))),
-                             quotechar=str(lowered.get("quote", '"')), escapechar=str(escape) if escape else None,
+                             quotechar=quote, escapechar=str(escape) if escape and escape != quote else None,
                              encoding=str(lowered.get("encoding", lowered.get("charset", "utf-8"))),
                              multiline=str(lowered.get("multiline", "false")).lower() == "true")
     if not isinstance(dialect.delimiter, str) or len(dialect.delimiter) != 1 or len(dialect.quotechar or "") != 1:

@@ -152,13 +152,17 @@ class SparkEngine:
         """Write ``frame`` as ONE CSV file at ``path`` (header, no index), written by one Spark task.
 
         Spark writes a single part file into a scratch folder beside ``path``, which is then
-        moved to ``path``: no rows pass through the driver.
+        moved to ``path``: no rows pass through the driver. Quotes inside a field are doubled
+        (RFC 4180), as pandas writes them.
         """
+        from genesis_spark.spark.io import CSV_QUOTE_ESCAPE
+
         target = Path(path)
         target.parent.mkdir(parents=True, exist_ok=True)
         scratch = target.parent / f".{target.name}.{uuid.uuid4().hex[:8]}.parts"
         try:
-            frame.coalesce(1).write.mode("overwrite").option("header", "true").csv(str(scratch.resolve()))
+            (frame.coalesce(1).write.mode("overwrite").option("header", "true").options(**CSV_QUOTE_ESCAPE)
+             .csv(str(scratch.resolve())))
             parts = sorted(scratch.glob("part-*.csv"))
             if len(parts) != 1:
                 raise RuntimeError(f"expected one CSV part file in {scratch}, found {len(parts)}")

@@ -22,6 +22,9 @@ from genesis_spark.core.engine import SOURCE_FORMATS
 
 logger = logging.getLogger(__name__)
 
+#: RFC 4180 quoting, as pandas reads and writes it: a doubled quote inside a quoted field is one quote
+#: (``"he said ""hi"""``). Spark's CSV default escape is a backslash, which keeps both quotes.
+CSV_QUOTE_ESCAPE = {"escape": '"'}
 _SUFFIXES = {".csv": "csv", ".tsv": "csv", ".txt": "csv", ".parquet": "parquet", ".pq": "parquet"}
 #: Delta reader features whose tables are still plain parquet files plus a log.
 SAFE_READER_FEATURES = frozenset({"timestampNtz", "v2Checkpoint", "vacuumProtocolCheck", "variantType",
@@ -345,6 +348,8 @@ def read_source(spark, path_or_table: str | Path, format: str | None = None,
         raise FileNotFoundError(f"Source {text!r} ({fmt}) does not exist (resolved to "
                                 f"{Path(_local(text)).resolve()}). Check the path.")
     if fmt == "csv":
+        if not any(k.lower() == "escape" for k in opts):
+            opts = {**opts, **CSV_QUOTE_ESCAPE}
         if not is_remote(text):
             check_csv_file(_local(text))
         first = spark.read.option("header", "false").options(**opts).csv(text).first()
