@@ -89,6 +89,22 @@ def _theirs(device: str):
     return fit, sample, transform
 
 
+def train_seconds_per_step(fit, rows, discrete, batch: int, e1: int, e2: int, repeats: int = REPEATS):
+    """(seconds per training step, the last ``e2``-epoch model): min time of fit(E2) - min time of
+    fit(E1) over the extra steps, after a warm-up fit, so set-up costs cancel."""
+    steps_per_epoch = max(len(rows) // batch, 1)
+    fit(rows, 1, batch, discrete)  # warm-up
+    short, long_ = [], []
+    for _ in range(repeats):
+        with Timer() as t1:
+            fit(rows, e1, batch, discrete)
+        with Timer() as t2:
+            last = fit(rows, e2, batch, discrete)
+        short.append(t1.seconds)
+        long_.append(t2.seconds)
+    return (min(long_) - min(short)) / ((e2 - e1) * steps_per_epoch), last
+
+
 def run_side(side: str, device: str, tables: list[str], repeats: int = REPEATS) -> dict:
     """Measure one implementation; returns a dict of figures (training keys prefixed ``{table}_``)."""
     warnings.filterwarnings("ignore")
@@ -99,18 +115,8 @@ def run_side(side: str, device: str, tables: list[str], repeats: int = REPEATS) 
         rows, discrete = table(name)
         out[f"{name}_rows"], out[f"{name}_columns"] = len(rows), rows.shape[1]
         for batch, (e1, e2) in EPOCHS[name].items():
-            steps_per_epoch = max(len(rows) // batch, 1)
-            fit(rows, 1, batch, discrete)  # warm-up
-            short, long_ = [], []
-            for _ in range(repeats):
-                with Timer() as t1:
-                    fit(rows, e1, batch, discrete)
-                with Timer() as t2:
-                    last = fit(rows, e2, batch, discrete)
-                short.append(t1.seconds)
-                long_.append(t2.seconds)
+            step_s, last = train_seconds_per_step(fit, rows, discrete, batch, e1, e2, repeats)
             model = last if name == "fraud" else model
-            step_s = (min(long_) - min(short)) / ((e2 - e1) * steps_per_epoch)
             out[f"{name}_train_ms_per_step_b{batch}"] = step_s * 1e3
             out[f"{name}_train_rows_per_s_b{batch}"] = batch / step_s
     if model is None:

@@ -4,8 +4,8 @@
 
 Prints three tables:
 
-1. ms per training step at each batch size and torch thread count, as ``bench_ctgan.py`` measures
-   it (the fastest of three ``fit(E2) - fit(E1)`` differences over the extra steps): the smallest
+1. ms per training step at each batch size and torch thread count, measured by ``bench_ctgan.py``'s
+   own ``train_seconds_per_step`` (min time of fit(E2) - min time of fit(E1), three repeats): the smallest
    batch shows the step's fixed cost (Python, operator dispatch, autograd), the larger ones what
    the arithmetic adds;
 2. a wall-clock split of the step by function at batch 500 and 4,000 (2 threads), from timers
@@ -31,31 +31,21 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from _common import DISCRETE_COLUMNS, fraud_training_rows  # noqa: E402
+from bench_ctgan import _ours, train_seconds_per_step  # noqa: E402
 
 from genesis_spark.synth import ctgan  # noqa: E402
-from genesis_spark.synth.generator import SyntheticGenerator  # noqa: E402
 
 TIMED = ("_fake_batch", "_critic_step", "_gradient_penalty", "_generator_step", "_condition_loss")
 
 
-def fit(rows, epochs: int, batch: int):
-    config = {"epochs": epochs, "batch_size": batch, "device": "cpu", "seed": 0}
-    return SyntheticGenerator("ctgan", config).fit(rows, DISCRETE_COLUMNS)
+FIT = _ours("cpu")[0]  # bench_ctgan's fit of ours: fit(rows, epochs, batch, discrete)
 
 
 def ms_per_step(rows, batch: int) -> float:
-    steps = max(len(rows) // batch, 1)
-    extra = 200 if steps == 1 else 10  # epochs beyond the first: at least 200 steps
-    fit(rows, 1, batch)
-    best = float("inf")
-    for _ in range(3):
-        start = time.perf_counter()
-        fit(rows, 1, batch)
-        one = time.perf_counter() - start
-        start = time.perf_counter()
-        fit(rows, 1 + extra, batch)
-        best = min(best, (time.perf_counter() - start - one) / (extra * steps))
-    return best * 1000
+    """ms per training step, measured as bench_ctgan.py measures it, over at least 200 extra steps."""
+    extra = 200 if len(rows) // batch <= 1 else 10
+    seconds, _ = train_seconds_per_step(FIT, rows, DISCRETE_COLUMNS, batch, 1, 1 + extra, repeats=3)
+    return seconds * 1000
 
 
 def split_by_function(rows, batch: int, epochs: int) -> dict[str, float]:
@@ -78,9 +68,9 @@ def split_by_function(rows, batch: int, epochs: int) -> dict[str, float]:
     generator_forward = ctgan.Generator.forward
     ctgan.Generator.forward = timed("Generator.forward", generator_forward)
     try:
-        fit(rows, 2, batch)
+        FIT(rows, 2, batch)
         totals.clear()
-        fit(rows, epochs, batch)
+        FIT(rows, epochs, batch)
     finally:
         for name, function in originals.items():
             setattr(ctgan.CTGAN, name, function)
@@ -91,7 +81,7 @@ def split_by_function(rows, batch: int, epochs: int) -> dict[str, float]:
 
 def generator_half(rows, batch: int, compiled: bool) -> tuple[float, float]:
     """(ms per call, compile seconds) of the generator half of a training step."""
-    model = fit(rows, 1, batch)._model
+    model = FIT(rows, 1, batch)._model
     model.generator.train()
     model.discriminator.train()
     rng = torch.Generator().manual_seed(0)

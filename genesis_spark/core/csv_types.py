@@ -109,9 +109,9 @@ def csv_dialect(options: Mapping[str, Any] | None, engine: Literal["pandas", "sp
     """The field splitting of ``engine``'s CSV reader under ``options``, or None when the check cannot follow it.
 
     pandas: ``sep``/``delimiter``, ``quotechar``, ``escapechar``, ``encoding`` (default: no escape
-    character). Spark: ``sep``/``delimiter``, ``quote``, ``escape`` (Spark's default ``\\``; ``read_source``
-passes ``"``, the quote itself: a doubled quote inside a quoted field is one quote, as in RFC 4180 and
-pandas), ``encoding``/``charset``.
+    character). Spark: ``sep``/``delimiter``, ``quote``, ``escape`` (Spark's default ``\\``;
+    ``read_source`` passes ``"``, the quote itself: a doubled quote inside a quoted field is one
+    quote, as in RFC 4180 and pandas), ``encoding``/``charset``.
     None for a regular-expression or sniffed separator, or options that change which lines are
     rows (``header``, ``comment``, ``skiprows``...): the reader's own rules then apply.
     """
