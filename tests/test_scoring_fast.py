@@ -6,7 +6,8 @@ import pandas as pd
 import pytest
 import torch
 
-from genesis_spark.core.nearest import NearestReal
+from genesis_spark.core.encoding import MixedTypeEncoder
+from genesis_spark.core.nearest import MAX_KEY_GROUP_ROWS, NearestReal, OneHotLayout
 from genesis_spark.core.scoring import CompiledForest, LabelModel
 from genesis_spark.datasets import DISCRETE_COLUMNS, TARGET_COLUMN
 from genesis_spark.synth.inference import CriticNet, critic_net
@@ -89,6 +90,96 @@ def test_search_falls_back_to_the_whole_reference_where_clusters_do_not_separate
     np.testing.assert_array_equal(index.distances(queries), index.whole.distances(queries))
     np.testing.assert_allclose(index.distances(queries), _brute_force_nearest(queries, reference), rtol=1e-12)
     assert index.distances(queries[:0]).shape == (0,)
+
+
+def _mixed_rows(rng: np.random.Generator, n: int, levels: int = 12) -> pd.DataFrame:
+    """Rows of two numbers (one with nulls) and three discrete columns, as the scorer encodes them."""
+    amount = rng.gamma(2.0, 50.0, n)
+    amount[rng.random(n) < 0.1] = np.nan
+    return pd.DataFrame({"amount": amount, "hour": rng.integers(0, 24, n).astype(float),
+                         "category": rng.choice([f"c{i}" for i in range(levels)], n),
+                         "channel": rng.choice(["web", "pos", "atm"], n),
+                         "flag": rng.random(n) < 0.3})
+
+
+def test_same_key_search_gives_the_matmul_searchs_distances_bit_for_bit():
+    rng = np.random.default_rng(3)
+    real = _mixed_rows(rng, 6000)
+    encoder = MixedTypeEncoder.fit(real, ["category", "channel", "flag"])
+    reference = encoder.transform(real)
+    reference[3000:3100] = reference[:100]                    # duplicates across the table
+    unseen = _mixed_rows(rng, 200, levels=15)                 # categories c12-c14: the encoder's "other" code
+    queries = encoder.transform(pd.concat([real.iloc[:200], _mixed_rows(rng, 1500), unseen], ignore_index=True))
+    queries[200:260] = reference[200:260] + np.float32(1e-6)  # near ties with real rows
+    keyed = NearestReal.of(reference, layout=encoder.one_hot_layout())
+    plain = NearestReal.of(reference)
+    assert keyed.same_keys is not None and plain.same_keys is None
+    resolved, _ = keyed.same_keys.search(queries)
+    assert 0.5 < resolved.mean() < 1.0                         # both paths are exercised
+    got = keyed.distances(queries)
+    np.testing.assert_array_equal(got, plain.distances(queries))
+    np.testing.assert_allclose(got, _brute_force_nearest(queries, reference), rtol=1e-12, atol=1e-15)
+    assert (got[:200] == 0).all()
+
+
+def test_same_key_search_leaves_large_key_groups_and_far_rows_to_the_matmul_search():
+    rng = np.random.default_rng(4)
+    kinds = np.array(["big"] * 2 * MAX_KEY_GROUP_ROWS + [f"k{i}" for i in range(80) for _ in range(10)])
+    real = pd.DataFrame({"x": rng.random(kinds.size), "y": rng.random(kinds.size), "kind": kinds})
+    encoder = MixedTypeEncoder.fit(real, ["kind"])
+    reference = encoder.transform(real)
+    far = pd.DataFrame({"x": [30.0], "y": [30.0], "kind": ["k3"]})  # its same-key rows are no nearer than others
+    frame = pd.concat([real.iloc[::7], far], ignore_index=True)
+    queries = encoder.transform(frame)
+    index = NearestReal.of(reference, layout=encoder.one_hot_layout())
+    resolved, _ = index.same_keys.search(queries)
+    small = frame["kind"].to_numpy() != "big"
+    assert not resolved[~small].any() and resolved[small][:-1].all() and not resolved[-1]
+    np.testing.assert_array_equal(index.distances(queries), NearestReal.of(reference).distances(queries))
+    np.testing.assert_allclose(index.distances(queries), _brute_force_nearest(queries, reference), rtol=1e-12)
+
+
+def test_same_key_search_is_not_built_where_rows_rarely_share_their_discrete_values():
+    rng = np.random.default_rng(6)
+    real = pd.DataFrame({"x": rng.random(500), "id_like": [f"u{i}" for i in range(500)]})
+    encoder = MixedTypeEncoder.fit(real, ["id_like"])
+    index = NearestReal.of(encoder.transform(real), layout=encoder.one_hot_layout())
+    assert index.same_keys is None
+    queries = encoder.transform(real.iloc[:50])
+    np.testing.assert_array_equal(index.distances(queries), np.zeros(50))
+
+
+def _one_hot_rows(x: list[float], keys: list[int], width: int, value: np.float32) -> np.ndarray:
+    rows = np.zeros((len(x), 1 + width), dtype=np.float32)
+    rows[:, 0] = x
+    rows[np.arange(len(x)), 1 + np.asarray(keys)] = value
+    return rows
+
+
+def test_a_row_of_other_discrete_values_nearer_than_every_same_key_row_is_found():
+    width = 40
+    layout = OneHotLayout(continuous=1, widths=(width,), value=float(np.float32(1 / np.sqrt(2))))
+    v = np.float32(layout.value)
+    # Key 0 at x = 0 and key 1 at x = 1.2 (three rows each); every other key far out.
+    x = [0.0, 0.01, 0.02, 1.2, 1.3, 1.4] + [5.0 + k for k in range(2, width) for _ in range(3)]
+    keys = [0, 0, 0, 1, 1, 1] + [k for k in range(2, width) for _ in range(3)]
+    reference = _one_hot_rows(x, keys, width, v)
+    # Key 1 at x = 0: its own key's rows are 1.2 away, key 0's row only 1; key 1 at x = 1.0: its own (0.2).
+    queries = _one_hot_rows([0.0, 1.0], [1, 1], width, v)
+    index = NearestReal.of(reference, layout=layout)
+    resolved, _ = index.same_keys.search(queries)
+    assert resolved.tolist() == [False, True]
+    np.testing.assert_allclose(index.distances(queries), [1.0, 0.2], rtol=1e-6)
+    np.testing.assert_array_equal(index.distances(queries), _brute_force_nearest(queries, reference))
+
+
+def test_same_key_search_without_continuous_columns_finds_exact_copies():
+    rng = np.random.default_rng(5)
+    real = pd.DataFrame({"a": rng.choice(list("pqrs"), 500), "b": rng.choice(list("xyz"), 500)})
+    encoder = MixedTypeEncoder.fit(real, ["a", "b"])
+    queries = encoder.transform(pd.DataFrame({"a": ["p", "t"], "b": ["x", "x"]}))  # "t": never seen
+    index = NearestReal.of(encoder.transform(real), layout=encoder.one_hot_layout())
+    np.testing.assert_allclose(index.distances(queries), [0.0, 1.0], atol=1e-6)
 
 
 @pytest.fixture(scope="module")

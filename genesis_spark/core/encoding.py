@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from genesis_spark.core.kinds import Kind, as_float, infer_kinds
+from genesis_spark.core.nearest import OneHotLayout
 
 _ONE_HOT = np.float32(1.0 / np.sqrt(2.0))
 
@@ -89,6 +90,10 @@ class MixedTypeEncoder:
     def n_continuous(self) -> int:
         """Number of leading continuous columns of the encoded matrix (scaled numbers, null indicators)."""
         return len(self.numeric_columns) + len(self.null_indicator_columns)
+
+    def one_hot_layout(self) -> OneHotLayout:
+        """Where the encoded matrix's one-hot blocks sit (what the nearest-row search keys rows by)."""
+        return OneHotLayout(self.n_continuous, tuple(len(c) + 1 for c in self.categories), float(_ONE_HOT))
 
     def discrete_codes(self, df: pd.DataFrame) -> np.ndarray:
         """``(n, n_discrete)`` int64 category codes; an unseen value gets the column's ``other`` code."""

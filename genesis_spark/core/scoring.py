@@ -26,7 +26,7 @@ import pandas as pd
 # Euclidean distance on this encoding is the mixed-type distance (numeric scaled by the real
 # range, a discrete mismatch counts 1), so ``dcr`` here and the privacy audit's DCR are the same.
 from genesis_spark.core.encoding import MixedTypeEncoder
-from genesis_spark.core.nearest import NearestReal
+from genesis_spark.core.nearest import NearestReal, OneHotLayout
 from genesis_spark.core.settings import fields_from_config
 
 logger = logging.getLogger(__name__)
@@ -372,10 +372,11 @@ _NEAREST: "OrderedDict[str, NearestReal]" = OrderedDict()
 _NEAREST_MAX = 2
 
 
-def _nearest(key: str, reference: np.ndarray) -> NearestReal:
-    index = _NEAREST.get(key)
+def _nearest(key: str, reference: np.ndarray, layout: OneHotLayout) -> NearestReal:
+    cache_key = f"{key}:{layout}"
+    index = _NEAREST.get(cache_key)
     if index is None:
-        index = _NEAREST[key] = NearestReal.of(reference)
+        index = _NEAREST[cache_key] = NearestReal.of(reference, layout=layout)
         while len(_NEAREST) > _NEAREST_MAX:
             _NEAREST.popitem(last=False)
     return index
@@ -438,12 +439,12 @@ class RowScorer:
             realism = np.ones(n)
         if n:
             encoded = self.encoder.transform(rows[[c for c in rows.columns if c in self._encoded_columns]])
-            dcr = _nearest(self.reference_key, self.reference).distances(encoded)
+            dcr = _nearest(self.reference_key, self.reference, self.encoder.one_hot_layout()).distances(encoded)
         else:
             encoded, dcr = None, np.zeros(0)
         margin = np.ones(n)
         if self.others is not None and n:
-            other = _nearest(self.others_key, self.others).distances(encoded).astype("float64")
+            other = _nearest(self.others_key, self.others, self.encoder.one_hot_layout()).distances(encoded)
             total = dcr + other
             margin = np.divide(other, total, out=np.full(n, 0.5), where=total > 0)
         label_prob = self.label_model.predict(rows) if (self.label_model is not None and n) else np.ones(n)
