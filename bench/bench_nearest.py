@@ -1,22 +1,23 @@
-"""The scorer's nearest-row searches with and without the same-key step, per table (issue 16 point 1).
+"""The scorer's nearest-row searches with and without the keyed step, per table (issue 16 point 1).
 
     .venv/bin/python bench/bench_nearest.py [--blocks 8] [--block-size 4096] [--epochs 30] [--rounds 5]
                                             [--tables HMDA attrition ...]
 
 ``dcr`` searches the real minority training rows and ``class_margin`` the other classes' rows of the
-label sample, for every synthetic row. Both searches are exact; since the same-key step
+label sample, for every synthetic row. Both searches are exact; with the keyed step
 (``NearestReal.of(..., layout=encoder.one_hot_layout())``) a query is first compared with the
-reference rows of its own discrete values, and only the queries it cannot settle go to the matmul
-search over the whole reference (pruned by clusters from 4,096 rows). This runs both forms side by
+reference rows of its own discrete values, then with those one value apart, and only the queries it
+cannot settle go to the matmul search over the whole reference (pruned by clusters from 4,096 rows). This runs both forms side by
 side on the same synthetic blocks, alternating, best of ``--rounds``, one thread: the tutorial's
 table (its 1,000 fraud rows and a 150-row cut of them, as bench_spark_sampling and bench/efficacy.py
 use it) and the public suite's tables (their whole minority). Each row's generator is fitted for
 ``--epochs`` on that minority. It checks that both forms give the same distances, bit for bit, and
-prints ms per block, the speed-up and the share of queries the same-key step settles.
+prints ms per block, the speed-up and the share of queries the keyed step settles (0 where the
+reference's rows rarely share their discrete values and the step is not built).
 
 ``--matmul-only`` times the matmul search alone and needs nothing newer than it, so the same command
 with ``PYTHONPATH`` on an older checkout prints that code's figures for the same blocks
-(``git archive 5d7f16f`` is the search before the same-key step and the per-row tie bound).
+(``git archive 5d7f16f`` is the search before the keyed step and the per-row tie bound).
 """
 from __future__ import annotations
 
@@ -81,7 +82,7 @@ def main() -> int:
 
     torch.set_num_threads(1)
     header = (f"{'table':14s} {'search':13s} {'reference':>9s} {'dims':>5s} {'matmul ms':>10s} "
-              f"{'same-key ms':>12s} {'speed-up':>9s} {'settled':>8s} {'identical':>9s}")
+              f"{'keyed ms':>12s} {'speed-up':>9s} {'settled':>8s} {'identical':>9s}")
     print(f"{args.blocks} blocks x {args.block_size} synthetic rows per table, 1 thread, best of {args.rounds}, "
           f"ms per block\n{header}")
     with threadpool_limits(1):
@@ -101,8 +102,8 @@ def main() -> int:
                     continue
                 keyed = NearestReal.of(reference, layout=scorer.encoder.one_hot_layout())
                 identical = all(np.array_equal(matmul.distances(q), keyed.distances(q)) for q in queries)
-                settled = (np.mean([keyed.same_keys.search(q)[0].mean() for q in queries])
-                           if keyed.same_keys is not None else 0.0)
+                settled = (np.mean([keyed.keyed.search(q)[0].mean() for q in queries])
+                           if keyed.keyed is not None else 0.0)
                 seconds = best_of(args.rounds, [lambda: [matmul.distances(q) for q in queries],
                                                 lambda: [keyed.distances(q) for q in queries]])
                 ms = [1000 * s / args.blocks for s in seconds]

@@ -113,8 +113,8 @@ def test_same_key_search_gives_the_matmul_searchs_distances_bit_for_bit():
     queries[200:260] = reference[200:260] + np.float32(1e-6)  # near ties with real rows
     keyed = NearestReal.of(reference, layout=encoder.one_hot_layout())
     plain = NearestReal.of(reference)
-    assert keyed.same_keys is not None and plain.same_keys is None
-    resolved, _ = keyed.same_keys.search(queries)
+    assert keyed.keyed is not None and plain.keyed is None
+    resolved, _ = keyed.keyed.search(queries)
     assert 0.5 < resolved.mean() < 1.0                         # both paths are exercised
     got = keyed.distances(queries)
     np.testing.assert_array_equal(got, plain.distances(queries))
@@ -132,7 +132,7 @@ def test_same_key_search_leaves_large_key_groups_and_far_rows_to_the_matmul_sear
     frame = pd.concat([real.iloc[::7], far], ignore_index=True)
     queries = encoder.transform(frame)
     index = NearestReal.of(reference, layout=encoder.one_hot_layout())
-    resolved, _ = index.same_keys.search(queries)
+    resolved, _ = index.keyed.search(queries)
     small = frame["kind"].to_numpy() != "big"
     assert not resolved[~small].any() and resolved[small][:-1].all() and not resolved[-1]
     np.testing.assert_array_equal(index.distances(queries), NearestReal.of(reference).distances(queries))
@@ -144,32 +144,40 @@ def test_same_key_search_is_not_built_where_rows_rarely_share_their_discrete_val
     real = pd.DataFrame({"x": rng.random(500), "id_like": [f"u{i}" for i in range(500)]})
     encoder = MixedTypeEncoder.fit(real, ["id_like"])
     index = NearestReal.of(encoder.transform(real), layout=encoder.one_hot_layout())
-    assert index.same_keys is None
+    assert index.keyed is None
     queries = encoder.transform(real.iloc[:50])
     np.testing.assert_array_equal(index.distances(queries), np.zeros(50))
 
 
-def _one_hot_rows(x: list[float], keys: list[int], width: int, value: np.float32) -> np.ndarray:
-    rows = np.zeros((len(x), 1 + width), dtype=np.float32)
+def _one_hot_rows(x: list[float], keys: list[tuple[int, int]], width: int, value: np.float32) -> np.ndarray:
+    """Rows of one continuous column and two discrete ones of ``width`` values each, encoded."""
+    rows = np.zeros((len(x), 1 + 2 * width), dtype=np.float32)
     rows[:, 0] = x
-    rows[np.arange(len(x)), 1 + np.asarray(keys)] = value
+    for i, (a, b) in enumerate(keys):
+        rows[i, 1 + a] = rows[i, 1 + width + b] = value
     return rows
 
 
-def test_a_row_of_other_discrete_values_nearer_than_every_same_key_row_is_found():
+def test_rows_one_discrete_value_apart_settle_a_query_and_two_apart_are_left_to_the_matmul_search():
     width = 40
-    layout = OneHotLayout(continuous=1, widths=(width,), value=float(np.float32(1 / np.sqrt(2))))
+    layout = OneHotLayout(continuous=1, widths=(width, width), value=float(np.float32(1 / np.sqrt(2))))
     v = np.float32(layout.value)
-    # Key 0 at x = 0 and key 1 at x = 1.2 (three rows each); every other key far out.
-    x = [0.0, 0.01, 0.02, 1.2, 1.3, 1.4] + [5.0 + k for k in range(2, width) for _ in range(3)]
-    keys = [0, 0, 0, 1, 1, 1] + [k for k in range(2, width) for _ in range(3)]
+    x = [1.3, 1.4, 0.1,      # (0, 0) twice 1.3+ out; (1, 0), one value apart, at 0.1
+         1.5, 1.6, 1.2,      # (5, 5) twice 1.5+ out; (6, 5), one value apart, at 1.2
+         0.0,                # (7, 7), two values apart from (5, 5), at 0
+         1.05, 1.1, 0.45]    # (2, 2) twice 1.05+ out; (3, 2) nearer in x (0.45) but one value apart
+    keys = [(0, 0), (0, 0), (1, 0), (5, 5), (5, 5), (6, 5), (7, 7), (2, 2), (2, 2), (3, 2)]
+    x += [10.0 + a for a in range(8, width) for _ in range(3)]  # the rest: far out
+    keys += [(a, a) for a in range(8, width) for _ in range(3)]
     reference = _one_hot_rows(x, keys, width, v)
-    # Key 1 at x = 0: its own key's rows are 1.2 away, key 0's row only 1; key 1 at x = 1.0: its own (0.2).
-    queries = _one_hot_rows([0.0, 1.0], [1, 1], width, v)
+    queries = _one_hot_rows([0.0, 0.0, 1.35, 0.0], [(0, 0), (5, 5), (0, 0), (2, 2)], width, v)
     index = NearestReal.of(reference, layout=layout)
-    resolved, _ = index.same_keys.search(queries)
-    assert resolved.tolist() == [False, True]
-    np.testing.assert_allclose(index.distances(queries), [1.0, 0.2], rtol=1e-6)
+    settled, _ = index.keyed.search(queries)
+    # (0, 0) at 0: 1 + 0.1^2 one value apart beats 1.3^2 among its own; (5, 5) at 0: the row two values
+    # apart (2) beats 1 + 1.2^2 one apart, which no search of one value apart can know; (0, 0) at 1.35:
+    # its own; (2, 2) at 0: its own at 1.05^2 beats 1 + 0.45^2, though 0.45 is the nearer x.
+    assert settled.tolist() == [True, False, True, True]
+    np.testing.assert_allclose(index.distances(queries), np.sqrt([1.01, 2.0, 0.05 ** 2, 1.05 ** 2]), rtol=1e-6)
     np.testing.assert_array_equal(index.distances(queries), _brute_force_nearest(queries, reference))
 
 

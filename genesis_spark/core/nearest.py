@@ -1,5 +1,5 @@
-"""Exact distance from query rows to their nearest reference row: rows of the same discrete values first,
-then a cache-sized matmul, pruned by clusters.
+"""Exact distance from query rows to their nearest reference row: rows of the same discrete values (or
+all but one) first, then a cache-sized matmul, pruned by clusters.
 
 Used by the row scores (``dcr`` against the real minority rows, ``class_margin`` against the other
 classes), a block of synthetic rows at a time, in-process and inside executor tasks alike.
@@ -10,6 +10,7 @@ import math
 from dataclasses import dataclass, field
 
 import numpy as np
+import pandas as pd
 
 # A (chunk_rows, m) float32 score matrix of about this many bytes stays in a core's cache.
 CHUNK_BYTES = 1 << 21
@@ -20,15 +21,15 @@ DENSE_CANDIDATE_SHARE = 0.25
 CLUSTER_ITERATIONS = 8
 # Fewer (query, reference row) pairs than this are scanned whole: cheaper than the clusters' bookkeeping.
 WHOLE_SCAN_PAIRS = 1 << 20
-# A query is compared with the reference rows of its own discrete values when there are at most this many,
-# and at most the reference's rows times columns over ``PAIR_COST`` (a pair costs about as much as that
-# many multiply-adds of the matmul); a larger group is left to the matmul search.
+# A query is compared with the reference rows of its own discrete values (or of all but one) when there
+# are at most this many, and at most the reference's rows times columns over ``PAIR_COST`` (a pair costs
+# about as much as that many multiply-adds of the matmul); a larger group is left to the matmul search.
 MAX_KEY_GROUP_ROWS = 256
 PAIR_COST = 1024
-# The same-key step is built when at least this share of the reference rows shares its key with another
-# row in a group of that size: otherwise few queries would be settled by it.
+# That search by discrete values is built when at least this share of the reference rows has another row
+# of its values, or all but one, in a group of that size: otherwise few queries would be settled by it.
 MIN_SHARED_KEY_SHARE = 0.5
-# Up to this many possible keys, each key's rows are found by a table lookup rather than a binary search.
+# Up to this many possible keys, each key's rows are found by a table lookup rather than a hash lookup.
 DENSE_KEY_SPACE = 1 << 18
 
 
@@ -174,82 +175,140 @@ class OneHotLayout:
         return np.rint(scaled / np.float32(self.value)).astype(np.int64)
 
 
-@dataclass(frozen=True)
-class _SameKeys:
-    """The search among reference rows of a query's own discrete values (its key).
+def _expand(first: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Every (query, position) pair of the ranges ``first[q] .. first[q] + counts[q] - 1``."""
+    has = np.flatnonzero(counts)
+    query_of = np.repeat(has, counts[has])
+    starts = np.cumsum(counts[has]) - counts[has]
+    return query_of, np.arange(query_of.size) - np.repeat(starts - first[has], counts[has])
 
-    Every reference row of another key is at least ``2 value^2`` away, squared, so a query whose nearest
-    same-key row is nearer than that has its exact nearest distance here, from a few rows' continuous
-    columns; the others (no same-key row within it, or a key group above ``MAX_KEY_GROUP_ROWS``) are
-    left to the matmul search.
+
+@dataclass(frozen=True)
+class _KeyGroups:
+    """The reference rows sorted by one integer key per row, with the rows of each key as a range."""
+
+    order: np.ndarray = field(repr=False)  # (m,) the reference row at each sorted position
+    group_first: np.ndarray = field(repr=False)  # per group (per key where the key space is small)
+    group_count: np.ndarray = field(repr=False)
+    groups: pd.Index | None = field(default=None, repr=False)  # a large key space: the keys, hashed
+
+    @classmethod
+    def of(cls, keys: np.ndarray, key_space: int) -> "_KeyGroups":
+        order = np.argsort(keys, kind="stable")
+        sorted_keys = keys[order]
+        if key_space <= DENSE_KEY_SPACE:  # a table indexed by the key itself
+            space = np.arange(key_space)
+            first = np.searchsorted(sorted_keys, space, side="left")
+            return cls(order, first, np.searchsorted(sorted_keys, space, side="right") - first)
+        unique, first, counts = np.unique(sorted_keys, return_index=True, return_counts=True)
+        return cls(order, first, counts, pd.Index(unique))
+
+    def ranges(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The first sorted position and the count of each key's rows (0 for a key no row has)."""
+        if self.groups is None:
+            return self.group_first[keys], self.group_count[keys]
+        group = self.groups.get_indexer(keys)
+        found = group >= 0
+        return np.where(found, self.group_first[group], 0), np.where(found, self.group_count[group], 0)
+
+
+@dataclass(frozen=True)
+class _KeyedRows:
+    """The search among reference rows whose discrete values equal a query's, or all but one of them.
+
+    A row that differs from the query in ``j`` discrete columns is at least ``j * 2 value^2`` away,
+    squared. So a query whose nearest row of its own values (its key) is nearer than ``2 value^2``
+    has its exact nearest distance among them; otherwise, one whose nearest row among those differing
+    in at most one column is nearer than ``4 value^2`` has it there. Both compare a few rows'
+    continuous columns per query; the other queries (none settled, or more candidate rows than
+    ``max_group_rows``) are left to the matmul search.
     """
 
     layout: OneHotLayout
     multipliers: np.ndarray = field(repr=False)  # (k,) int64: the mixed-radix key of a row's codes
-    sorted_keys: np.ndarray = field(repr=False)  # (m,) the reference keys, ascending
-    sorted_reference: np.ndarray = field(repr=False)  # (m, d) float64, in that order
-    sorted_continuous: np.ndarray = field(repr=False)  # (m, c) its continuous columns
-    group_first: np.ndarray | None = field(repr=False)  # by key, where the key space is small: first row, count
-    group_count: np.ndarray | None = field(repr=False)
-    bound: float = 0.0  # squared distance below which no row of another key can be nearer
+    same: _KeyGroups = field(repr=False)  # by the whole key
+    but_one: tuple[_KeyGroups, ...] = field(repr=False)  # by the key without column j, per column j
+    reference: np.ndarray = field(repr=False)  # (m, d) float64
+    continuous: np.ndarray = field(repr=False)  # (m, c) its continuous columns
+    codes: np.ndarray = field(repr=False)  # (m, k) its discrete codes
+    mismatch: float = 1.0  # 2 value^2: a discrete column's share of the squared distance where it differs
+    bound: float = 1.0  # the mismatch less room for the float64 rounding of the squared distances
     max_group_rows: int = MAX_KEY_GROUP_ROWS
 
     @classmethod
-    def of(cls, reference: np.ndarray, layout: OneHotLayout) -> "_SameKeys | None":
+    def of(cls, reference: np.ndarray, layout: OneHotLayout) -> "_KeyedRows | None":
         """``reference`` (m, d) float64 keyed by ``layout``; None without discrete columns, when the key
-        space does not fit in an int64, or when too few rows share a key (``MIN_SHARED_KEY_SHARE``)."""
-        if not layout.widths or math.prod(layout.widths) >= 2 ** 62:
+        space does not fit in an int64, or when too few rows have a near row of such a key
+        (``MIN_SHARED_KEY_SHARE``)."""
+        space = math.prod(layout.widths)
+        if not layout.widths or space >= 2 ** 62:
             return None
         radix = np.asarray(layout.widths, dtype=np.int64)
         multipliers = np.concatenate([np.cumprod(radix[::-1])[::-1][1:], [1]]).astype(np.int64)
-        keys = layout.codes(reference) @ multipliers
+        codes = layout.codes(reference)
+        keys = codes @ multipliers
         max_group_rows = int(min(MAX_KEY_GROUP_ROWS, reference.size // PAIR_COST))
-        _, group_of, sizes = np.unique(keys, return_inverse=True, return_counts=True)
-        row_group_size = sizes[group_of]
-        if np.mean((row_group_size > 1) & (row_group_size <= max_group_rows)) < MIN_SHARED_KEY_SHARE:
-            return None
-        order = np.argsort(keys, kind="stable")
-        ordered, sorted_keys = np.ascontiguousarray(reference[order]), keys[order]
-        first = count = None
-        if math.prod(layout.widths) <= DENSE_KEY_SPACE:
-            space = np.arange(math.prod(layout.widths))
-            first = np.searchsorted(sorted_keys, space, side="left")
-            count = np.searchsorted(sorted_keys, space, side="right") - first
+        same = _KeyGroups.of(keys, space)
+        but_one = tuple(_KeyGroups.of(keys - codes[:, j] * multipliers[j], space)
+                        for j in range(len(layout.widths)))
         value = float(np.float32(layout.value))
-        bound = 2 * value * value * (1 - 1e-9)  # with room for the float64 rounding of the squared distances
-        return cls(layout, multipliers, sorted_keys, ordered, np.ascontiguousarray(ordered[:, :layout.continuous]),
-                   first, count, bound, max_group_rows)
+        index = cls(layout, multipliers, same, but_one, reference,
+                    np.ascontiguousarray(reference[:, :layout.continuous]), codes,
+                    2 * value * value, 2 * value * value * (1 - 1e-9), max_group_rows)
+        # Rows whose own key, or one column away, holds another row within the pair budget.
+        own = same.ranges(keys)[1]
+        near = np.sum([groups.ranges(keys - codes[:, j] * multipliers[j])[1]
+                       for j, groups in enumerate(but_one)], axis=0)
+        served = ((own > 1) & (own <= max_group_rows)) | ((near > len(but_one)) & (near <= max_group_rows))
+        return index if served.mean() >= MIN_SHARED_KEY_SHARE else None
 
     def search(self, queries: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """``(resolved, squared)``: where the nearest row is a same-key row, and its float64 squared distance."""
-        n, c = len(queries), self.layout.continuous
-        keys = self.layout.codes(queries) @ self.multipliers
-        if self.group_first is not None:
-            first, counts = self.group_first[keys], self.group_count[keys]
-        else:
-            first = np.searchsorted(self.sorted_keys, keys, side="left")
-            counts = np.searchsorted(self.sorted_keys, keys, side="right") - first
-        counts[counts > self.max_group_rows] = 0
-        squared = np.full(n, np.inf)
-        has = np.flatnonzero(counts)
-        if has.size == 0:
-            return np.zeros(n, dtype=bool), squared
-        # Every (query, same-key row) pair, a query's pairs contiguous.
-        query_of = np.repeat(has, counts[has])
-        segment = np.cumsum(counts[has]) - counts[has]
-        row_of = np.arange(query_of.size) - np.repeat(segment - first[has], counts[has])
+        """``(settled, squared)``: where the nearest row is among those searched, and its float64 squared distance."""
+        codes = self.layout.codes(queries)
+        keys = codes @ self.multipliers
         x64 = queries.astype(np.float64)
+        first, counts = self.same.ranges(keys)
+        counts = np.where(counts <= self.max_group_rows, counts, 0)
+        query_of, position = _expand(first, counts)
+        squared = self._nearest(x64, query_of, self.same.order[position])
+        settled = squared < self.bound
+        rest = np.flatnonzero(~settled)
+        if rest.size:  # the rows at most one discrete column away (the same-key rows among them)
+            ranges = [groups.ranges(keys[rest] - codes[rest, j] * self.multipliers[j])
+                      for j, groups in enumerate(self.but_one)]
+            total = np.sum([c for _, c in ranges], axis=0)
+            within = total <= self.max_group_rows
+            queries_of, rows, differs = [], [], []
+            for j, (groups, (first_j, counts_j)) in enumerate(zip(self.but_one, ranges)):
+                query_j, position = _expand(first_j, np.where(within, counts_j, 0))
+                queries_of.append(query_j)
+                rows.append(groups.order[position])
+                differs.append(self.codes[rows[-1], j] != codes[rest[query_j], j])  # column j, or none
+            squared[rest] = self._nearest(x64[rest], np.concatenate(queries_of), np.concatenate(rows),
+                                          np.concatenate(differs) * self.mismatch)
+            settled[rest] = squared[rest] < 2 * self.bound  # a row two columns away is 2 mismatches away
+        return settled, squared
+
+    def _nearest(self, x64: np.ndarray, query_of: np.ndarray, rows: np.ndarray,
+                 discrete: np.ndarray | float = 0.0) -> np.ndarray:
+        """The smallest float64 squared distance of each query over its (query, reference row) pairs (inf: none);
+        ``discrete``: each pair's share of it from the discrete columns."""
+        squared = np.full(len(x64), np.inf)
+        if query_of.size == 0:
+            return squared
+        c = self.layout.continuous
         diff = np.take(np.ascontiguousarray(x64[:, :c]), query_of, axis=0)
-        diff -= np.take(self.sorted_continuous, row_of, axis=0)
-        continuous = np.einsum("ij,ij->i", diff, diff)
-        nearest = np.minimum.reduceat(continuous, segment)
-        # The distance over every column of the pairs within rounding of the best: the search's own sum.
-        near = continuous <= np.repeat(nearest, counts[has]) * (1 + 1e-12)
-        query_of, row_of = query_of[near], row_of[near]
+        diff -= np.take(self.continuous, rows, axis=0)
+        partial = np.einsum("ij,ij->i", diff, diff) + discrete
+        nearest = np.full(len(x64), np.inf)
+        np.minimum.at(nearest, query_of, partial)
+        # Every column of the pairs within rounding of the best: the search's own sum.
+        near = partial <= nearest[query_of] * (1 + 1e-12)
+        query_of, rows = query_of[near], rows[near]
         diff = np.take(x64, query_of, axis=0)
-        diff -= np.take(self.sorted_reference, row_of, axis=0)
+        diff -= np.take(self.reference, rows, axis=0)
         np.minimum.at(squared, query_of, np.einsum("ij,ij->i", diff, diff))
-        return squared < self.bound, squared
+        return squared
 
 
 @dataclass(frozen=True)
@@ -263,9 +322,10 @@ class NearestReal:
     exact copy), at matmul speed. From ``CLUSTER_FROM_ROWS`` reference rows on, the reference is also
     clustered and a query searches only the clusters whose bound says they can hold its nearest row:
     the same distances, bit for bit, for a fraction of the work where the rows form clusters. Given the
-    encoding's ``layout``, a query is first compared with the reference rows of its own discrete values:
-    where the nearest of them is nearer than any row of other values can be, that is its distance (the
-    same float64 sum, so again the same distances), and only the other queries are searched by matmul.
+    encoding's ``layout``, a query is first compared with the reference rows of its own discrete values,
+    then with those differing in one of them: where the nearest of them is nearer than any row of other
+    values can be, that is its distance (the same float64 sum, so again the same distances), and only
+    the other queries are searched by matmul.
 
     Example::
 
@@ -275,22 +335,23 @@ class NearestReal:
 
     whole: _Scan = field(repr=False)
     clusters: _Clusters | None = field(default=None, repr=False)
-    same_keys: _SameKeys | None = field(default=None, repr=False)
+    keyed: _KeyedRows | None = field(default=None, repr=False)
 
     @classmethod
     def of(cls, reference: np.ndarray, chunk_rows: int | None = None,
            layout: OneHotLayout | None = None) -> "NearestReal":
         """The search structure over ``reference`` (m, d), m >= 1; ``chunk_rows`` None sizes chunks for the
-        cache; ``layout`` (the encoding's one-hot blocks) adds the search among rows of the same discrete values."""
+        cache; ``layout`` (the encoding's one-hot blocks) adds the search among rows of the same discrete values
+        (or all but one)."""
         whole = _Scan.of(reference, chunk_rows)
         clusters = _Clusters.of(whole.reference) if len(whole.reference) >= CLUSTER_FROM_ROWS else None
-        return cls(whole, clusters, _SameKeys.of(whole.reference, layout) if layout is not None else None)
+        return cls(whole, clusters, _KeyedRows.of(whole.reference, layout) if layout is not None else None)
 
     def distances(self, queries: np.ndarray) -> np.ndarray:
         """float64 distance from each row of ``queries`` (n, d) to its nearest reference row."""
-        if self.same_keys is None or len(queries) == 0:
+        if self.keyed is None or len(queries) == 0:
             return self._matmul_distances(queries)
-        resolved, squared = self.same_keys.search(queries)
+        resolved, squared = self.keyed.search(queries)
         out = np.sqrt(squared)
         rest = np.flatnonzero(~resolved)
         if rest.size:
