@@ -29,8 +29,9 @@ PAIR_COST = 1024
 # That search by discrete values is built when at least this share of the reference rows has another row
 # of its values, or all but one, in a group of that size: otherwise few queries would be settled by it.
 MIN_SHARED_KEY_SHARE = 0.5
-# Up to this many possible keys, each key's rows are found by a table lookup rather than a hash lookup.
-DENSE_KEY_SPACE = 1 << 18
+# Up to this many entries in all (possible keys times groupings), each key's rows are found by a table
+# lookup (8 bytes an entry) rather than a hash lookup.
+DENSE_TABLE_ENTRIES = 1 << 21
 
 
 def _rounding_bound(d: int) -> float:
@@ -193,13 +194,15 @@ class _KeyGroups:
     groups: pd.Index | None = field(default=None, repr=False)  # a large key space: the keys, hashed
 
     @classmethod
-    def of(cls, keys: np.ndarray, key_space: int) -> "_KeyGroups":
+    def of(cls, keys: np.ndarray, key_space: int, dense: bool) -> "_KeyGroups":
+        """``keys`` (m,) in ``[0, key_space)``; ``dense``: look them up in a table of ``key_space`` entries."""
         order = np.argsort(keys, kind="stable")
         sorted_keys = keys[order]
-        if key_space <= DENSE_KEY_SPACE:  # a table indexed by the key itself
+        if dense:  # a table indexed by the key itself
             space = np.arange(key_space)
             first = np.searchsorted(sorted_keys, space, side="left")
-            return cls(order, first, np.searchsorted(sorted_keys, space, side="right") - first)
+            counts = np.searchsorted(sorted_keys, space, side="right") - first
+            return cls(order, first.astype(np.int32), counts.astype(np.int32))
         unique, first, counts = np.unique(sorted_keys, return_index=True, return_counts=True)
         return cls(order, first, counts, pd.Index(unique))
 
@@ -248,8 +251,9 @@ class _KeyedRows:
         codes = layout.codes(reference)
         keys = codes @ multipliers
         max_group_rows = int(min(MAX_KEY_GROUP_ROWS, reference.size // PAIR_COST))
-        same = _KeyGroups.of(keys, space)
-        but_one = tuple(_KeyGroups.of(keys - codes[:, j] * multipliers[j], space)
+        dense = (len(layout.widths) + 1) * space <= DENSE_TABLE_ENTRIES
+        same = _KeyGroups.of(keys, space, dense)
+        but_one = tuple(_KeyGroups.of(keys - codes[:, j] * multipliers[j], space, dense)
                         for j in range(len(layout.widths)))
         value = float(np.float32(layout.value))
         index = cls(layout, multipliers, same, but_one, reference,
