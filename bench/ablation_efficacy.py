@@ -17,7 +17,9 @@ columns equal its own):
 - ``--ensemble K``: K generators fitted with seeds ``seed*K .. seed*K+K-1``, each adding 1/K of the rows;
 - ``--margin-k K``: the library's own selection, but ``class_margin`` from the mean distance to the
   ``K`` nearest rows of each side (real minority; other classes) instead of the nearest one;
-  ``--margin-times-label`` ranks by ``class_margin * label_prob`` instead;
+  ``--margin-times-label`` ranks by ``class_margin * label_prob`` instead; ``--margin-dcr-power A`` ranks
+  by ``d_other / (d_other + dcr^A)``: A = 1 is the library's own, A = 0 the distance to the nearest
+  other-class row alone (no preference for rows near the real minority ones), A = 2 a stronger one;
 - ``--model-seed-offset K``: the default path with the augment seed (the generator's, the sampling's)
   moved by K, the split unchanged: how far the generator's own seed moves the figures.
 
@@ -134,6 +136,25 @@ def ensemble_rows(train, target, discrete, seed, config, k):
     return pd.concat(parts, ignore_index=True)
 
 
+def patch_dcr_power(power: float) -> None:
+    """Replace ``class_margin`` by ``d_other / (d_other + dcr^power)`` (see the module docstring)."""
+    from genesis_spark.core import scoring
+
+    original = scoring.RowScorer.score
+
+    def score(self, rows, generator=None):
+        scores = original(self, rows, generator)
+        if self.others is None or not len(rows):
+            return scores
+        margin = scores[scoring.CLASS_MARGIN].to_numpy()
+        dcr = scores[scoring.DCR].to_numpy()
+        # class_margin = d / (dcr + d)  =>  d = margin * dcr / (1 - margin)
+        other = np.divide(margin * dcr, 1 - margin, out=np.full(len(rows), np.inf), where=margin < 1)
+        return scores.assign(**{scoring.CLASS_MARGIN: other / (other + dcr ** power)})
+
+    scoring.RowScorer.score = score
+
+
 def patch_class_margin(k: int, times_label: bool) -> None:
     """Replace ``RowScorer.score``'s ``class_margin`` by its K-nearest form (see the module docstring)."""
     from sklearn.neighbors import NearestNeighbors
@@ -175,12 +196,15 @@ def main(argv=None) -> int:
     parser.add_argument("--ensemble", type=int, default=None, help="generators per split")
     parser.add_argument("--margin-k", type=int, default=None, help="class_margin from K nearest rows a side")
     parser.add_argument("--margin-times-label", action="store_true", help="rank by class_margin * label_prob")
+    parser.add_argument("--margin-dcr-power", type=float, default=None, help="rank by d_other / (d_other + dcr^A)")
     parser.add_argument("--model-seed-offset", type=int, default=0, help="added to ours' augment seed")
     parser.add_argument("rest", nargs=argparse.REMAINDER, help="-- then efficacy.py's arguments")
     args = parser.parse_args(argv)
     extra = json.loads(args.config)
     if args.margin_k or args.margin_times_label:
         patch_class_margin(args.margin_k or 1, args.margin_times_label)
+    if args.margin_dcr_power is not None:
+        patch_dcr_power(args.margin_dcr_power)
     original = efficacy.augmented_rows
 
     def variant(method, train, target, discrete, seed, config, oracle_rows=None):
