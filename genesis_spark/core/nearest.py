@@ -103,8 +103,7 @@ def _cluster_labels(reference: np.ndarray, k: int) -> np.ndarray:
     for _ in range(CLUSTER_ITERATIONS + 1):
         labels = (points @ centres.T - 0.5 * np.einsum("ij,ij->i", centres, centres)).argmax(axis=1)
         counts = np.bincount(labels, minlength=k)
-        sums = np.zeros((k, points.shape[1]), dtype=np.float64)
-        np.add.at(sums, labels, points)
+        sums = np.column_stack([np.bincount(labels, weights=column, minlength=k) for column in points.T])
         filled = counts > 0
         centres[filled] = (sums[filled] / counts[filled, None]).astype(np.float32)
     return labels
