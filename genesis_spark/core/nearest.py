@@ -252,16 +252,15 @@ class _KeyedRows:
         max_group_rows = int(min(MAX_KEY_GROUP_ROWS, reference.size // PAIR_COST))
         dense = (len(layout.widths) + 1) * space <= DENSE_TABLE_ENTRIES
         same = _KeyGroups.of(keys, space, dense)
-        but_one = tuple(_KeyGroups.of(keys - codes[:, j] * multipliers[j], space, dense)
-                        for j in range(len(layout.widths)))
+        but_one_keys = [keys - codes[:, j] * multipliers[j] for j in range(len(layout.widths))]
+        but_one = tuple(_KeyGroups.of(keys_j, space, dense) for keys_j in but_one_keys)
         value = float(np.float32(layout.value))
         index = cls(layout, multipliers, same, but_one, reference,
                     np.ascontiguousarray(reference[:, :layout.continuous]), codes,
                     2 * value * value, 2 * value * value * (1 - 1e-9), max_group_rows)
         # Rows whose own key, or one column away, holds another row within the pair budget.
         own = same.ranges(keys)[1]
-        near = np.sum([groups.ranges(keys - codes[:, j] * multipliers[j])[1]
-                       for j, groups in enumerate(but_one)], axis=0)
+        near = np.sum([groups.ranges(keys_j)[1] for groups, keys_j in zip(but_one, but_one_keys)], axis=0)
         served = ((own > 1) & (own <= max_group_rows)) | ((near > len(but_one)) & (near <= max_group_rows))
         return index if served.mean() >= MIN_SHARED_KEY_SHARE else None
 
@@ -354,9 +353,9 @@ class NearestReal:
         """float64 distance from each row of ``queries`` (n, d) to its nearest reference row."""
         if self.keyed is None or len(queries) == 0:
             return self._matmul_distances(queries)
-        resolved, squared = self.keyed.search(queries)
+        settled, squared = self.keyed.search(queries)
         out = np.sqrt(squared)
-        rest = np.flatnonzero(~resolved)
+        rest = np.flatnonzero(~settled)
         if rest.size:
             out[rest] = self._matmul_distances(queries[rest])
         return out

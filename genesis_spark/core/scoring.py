@@ -437,14 +437,15 @@ class RowScorer:
             realism = np.asarray(generator.realism_score(rows), dtype="float64").reshape(n)
         else:
             realism = np.ones(n)
+        layout = self.encoder.one_hot_layout()
         if n:
             encoded = self.encoder.transform(rows[[c for c in rows.columns if c in self._encoded_columns]])
-            dcr = _nearest(self.reference_key, self.reference, self.encoder.one_hot_layout()).distances(encoded)
+            dcr = _nearest(self.reference_key, self.reference, layout).distances(encoded)
         else:
             encoded, dcr = None, np.zeros(0)
         margin = np.ones(n)
         if self.others is not None and n:
-            other = _nearest(self.others_key, self.others, self.encoder.one_hot_layout()).distances(encoded)
+            other = _nearest(self.others_key, self.others, layout).distances(encoded)
             total = dcr + other
             margin = np.divide(other, total, out=np.full(n, 0.5), where=total > 0)
         label_prob = self.label_model.predict(rows) if (self.label_model is not None and n) else np.ones(n)
