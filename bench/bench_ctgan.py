@@ -142,7 +142,7 @@ def _best(runs: list[dict]) -> dict:
         values = [run[key] for run in runs]
         if "train_ms" in key or key == "transform_seconds":
             best[key] = min(values)
-        elif key.endswith("rows_per_s"):
+        elif "rows_per_s" in key:
             best[key] = max(values)
         elif key == "peak_rss_mib":
             best[key] = max(values)

@@ -13,6 +13,8 @@ import math
 import torch
 from torch import nn
 
+from genesis_spark.synth.gemm import linear, matmul
+
 
 def init_linear_(weight: torch.Tensor, bias: torch.Tensor, generator: torch.Generator | None) -> None:
     """``nn.Linear``'s default initialisation of ``weight`` (out, in) and ``bias``, drawn from
@@ -132,7 +134,7 @@ class PacInputLinear(BlockLinear):
     def forward_rows(self, data: torch.Tensor, category: torch.Tensor | None) -> torch.Tensor:
         """The layer on ``[data, one_hot(category)]`` rows, per group: the data part one matmul, the
         condition part a sum of ``pac`` table rows (``category`` None: no condition columns set)."""
-        pre = torch.addmm(self.bias, data.reshape(-1, self.pac * self.data_dim), self.data.t())
+        pre = linear(data.reshape(-1, self.pac * self.data_dim), self.data, self.bias)
         if category is None or not self.cond_dim:
             return pre
         index = (category.view(-1, self.pac) + torch.arange(self.pac, device=category.device) * self.cond_dim)
@@ -141,7 +143,7 @@ class PacInputLinear(BlockLinear):
     def input_gradient(self, grad: torch.Tensor) -> torch.Tensor:
         """``grad @ weight`` for ``grad`` (groups, out): the gradient with respect to the layer's input."""
         groups, pac = grad.shape[0], self.pac
-        parts = [(grad @ self.data).view(groups, pac, self.data_dim),
-                 (grad @ self.condition.t()).view(groups, pac, self.cond_dim)]
+        parts = [matmul(grad, self.data).view(groups, pac, self.data_dim),
+                 linear(grad, self.condition).view(groups, pac, self.cond_dim)]
         return torch.cat(parts, dim=2).view(groups, -1)
 
