@@ -3,11 +3,12 @@
     .venv/bin/python bench/bench_gemm.py [--threads 1] [--repeats 50]
 
 For each product of a CTGAN training step at batch 500 and 4,000 on the tutorial's fraud rows
-(the generator's noise share, a 256-wide hidden layer, the output layer; forward and the weight
-gradient, whose operands are transposed views), the best-of-``--repeats`` time of
-``torch.nn.functional.linear`` / ``a.t() @ b`` beside ``gemm.linear`` on the same operands, the
-GFLOP/s of each and the ratio, and the largest difference between the two results relative to
-the largest entry. Prints the CPU, so that the table says which kernels it compares.
+(the generator's noise share, a 256-wide hidden layer, the output layer; forward, and forward plus
+the weight gradient by autograd, whose operands are transposed views), the best-of-``--repeats``
+time of ``torch.nn.functional.linear`` beside ``gemm.linear`` on the same operands, the GFLOP/s of
+each and the ratio, and the largest difference between the two results (the output, or the weight
+gradient) relative to its largest entry. Prints the CPU, so that the table says which kernels it
+compares.
 """
 from __future__ import annotations
 
@@ -63,11 +64,14 @@ def main() -> None:
             x = torch.randn(batch, inputs, generator=g)
             weight = torch.randn(outputs, inputs, generator=g)
             grad = torch.randn(batch, outputs, generator=g)
+            trained = weight.clone().requires_grad_(True)
             cases = [(f"{name}, forward", lambda: torch.nn.functional.linear(x, weight),
                       lambda: gemm.linear(x, weight)),
-                     (f"{name}, weight gradient", lambda: grad.t() @ x, lambda: gemm.matmul(grad.t(), x))]
-            flops = 2 * batch * inputs * outputs
-            for label, theirs, ours in cases:
+                     (f"{name}, forward + weight gradient (autograd)",
+                      lambda: torch.autograd.grad(torch.nn.functional.linear(x, trained), trained, grad)[0],
+                      lambda: torch.autograd.grad(gemm.linear(x, trained), trained, grad)[0])]
+            for (label, theirs, ours), products in zip(cases, (1, 2)):
+                flops = 2 * batch * inputs * outputs * products
                 t_theirs, t_ours = best_seconds(theirs, args.repeats), best_seconds(ours, args.repeats)
                 reference = theirs()
                 difference = ((ours() - reference).abs().max() / reference.abs().max()).item()

@@ -54,7 +54,10 @@ class _Linear(torch.autograd.Function):
         x, weight = ctx.saved_tensors
         need_x, need_weight, need_bias = ctx.needs_input_grad
         grad_x = linear(grad, weight.t()) if need_x else None  # grad @ weight
-        grad_weight = linear(grad.t(), x.t()) if need_weight else None  # grad.T @ x
+        grad_weight = None
+        if need_weight:  # grad.T @ x, the wider of its two sides as oneDNN's weight side (its faster layout)
+            out_features, in_features = weight.shape
+            grad_weight = (linear(x.t(), grad.t()).t() if out_features > in_features else linear(grad.t(), x.t()))
         grad_bias = grad.sum(dim=0) if need_bias and ctx.has_bias else None
         return grad_x, grad_weight, grad_bias
 
