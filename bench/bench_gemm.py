@@ -4,39 +4,30 @@
 
 For each product of a CTGAN training step at batch 500 and 4,000 on the tutorial's fraud rows
 (the generator's noise share, a 256-wide hidden layer, the output layer; forward, and forward plus
-the weight gradient by autograd, whose operands are transposed views), the best-of-``--repeats``
-time of ``torch.nn.functional.linear`` beside ``gemm.linear`` on the same operands, the GFLOP/s of
-each and the ratio, and the largest difference between the two results (the output, or the weight
-gradient) relative to its largest entry. Prints the CPU, so that the table says which kernels it
-compares.
+the weight gradient by autograd, whose operands are transposed views), the best of ``--repeats``
+alternating runs of ``torch.nn.functional.linear`` and of ``gemm.linear`` on the same operands,
+the GFLOP/s of each and the ratio, and the largest difference between the two results (the output,
+or the weight gradient) relative to its largest entry. Prints the CPU, so that the table says which
+kernels it compares.
 """
 from __future__ import annotations
 
 import argparse
 import platform
 import sys
-import time
 from pathlib import Path
 
 import torch
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from _common import best_of  # noqa: E402
 
 from genesis_spark.synth import gemm  # noqa: E402
 
 #: (name, inputs, outputs): the generator's products at the fraud rows' widths (588 = 256 + 256 + 76).
 SHAPES = [("noise share", 128, 588), ("hidden 256 -> 256", 256, 256), ("output 512 -> 76", 512, 76)]
-
-
-def best_seconds(function, repeats: int) -> float:
-    for _ in range(3):
-        function()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        function()
-        times.append(time.perf_counter() - start)
-    return min(times)
 
 
 def cpu_name() -> str:
@@ -72,7 +63,7 @@ def main() -> None:
                       lambda: torch.autograd.grad(gemm.linear(x, trained), trained, grad)[0])]
             for (label, theirs, ours), products in zip(cases, (1, 2)):
                 flops = 2 * batch * inputs * outputs * products
-                t_theirs, t_ours = best_seconds(theirs, args.repeats), best_seconds(ours, args.repeats)
+                t_theirs, t_ours = best_of(args.repeats, [theirs, ours])  # alternating, best of each
                 reference = theirs()
                 difference = ((ours() - reference).abs().max() / reference.abs().max()).item()
                 print(f"| {label} | {batch} | {t_theirs * 1e3:.3f} | {t_ours * 1e3:.3f} | {flops / t_theirs / 1e9:.0f} "

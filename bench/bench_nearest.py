@@ -23,13 +23,13 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import best_of  # noqa: E402
 from tables import TABLES, load_table  # noqa: E402
 
 
@@ -49,17 +49,6 @@ def cases(names, tutorial_cut: int):
         others = frame[frame[target] != minority]
         others = others.sample(min(len(others), DEFAULT_LABEL_SAMPLE_ROWS - len(rows)), random_state=0)
         yield name, rows.drop(columns=target), pd.concat([rows, others]), target, discrete
-
-
-def best_of(rounds: int, runs) -> list[float]:
-    """Best wall seconds of each callable in ``runs``, alternating them ``rounds`` times."""
-    best = [float("inf")] * len(runs)
-    for _ in range(rounds):
-        for i, run in enumerate(runs):
-            start = time.perf_counter()
-            run()
-            best[i] = min(best[i], time.perf_counter() - start)
-    return best
 
 
 def main() -> int:

@@ -4,8 +4,8 @@ PyTorch's CPU ``mm`` / ``addmm`` in float32 call MKL, whose GEMM runs its AVX2 c
 on a Zen 5 core it reaches 70-100 GFLOP/s on the training step's products where oneDNN (bundled
 with every x86-64 torch build) reaches 160-220 with AVX-512 (``bench/bench_gemm.py``). The
 products here are IEEE float32, accumulated in float32, as MKL's; only the order of the additions
-differs (results within float32 rounding of MKL's, ~1e-6 relative). oneDNN takes strided operands as they are, so transposes are
-views, never copies.
+differs (results within float32 rounding of MKL's, ~1e-6 relative). oneDNN takes strided operands
+as they are, so transposes are views, never copies.
 
 Only the training step uses it. oneDNN chooses its kernel by the CPU's instruction set, and its
 float32 products differ in the last bits between an AVX2 and an AVX-512 CPU; torch's float32
